@@ -1,0 +1,31 @@
+# Everything runs from the project's own files: .venv/ and .comfyui/ are created on first use.
+PY := .venv/bin/python
+MODELS ?=
+
+.PHONY: setup demo serve test lint unit bench clean
+
+setup:
+	@bash scripts/setup_env.sh
+
+demo: setup
+	@$(PY) scripts/demo.py $(if $(MODELS),--models "$(MODELS)")
+
+serve: setup
+	@$(PY) scripts/serve.py $(if $(MODELS),--models "$(MODELS)")
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy services
+
+test: setup lint
+	$(PY) -m pytest tests
+
+unit: setup
+	$(PY) -m pytest tests -m unit
+
+bench: setup
+	$(PY) bench/hashing.py
+	$(PY) bench/overhead.py
+
+clean:
+	rm -rf .venv .comfyui .cache

@@ -1,0 +1,1 @@
+"""ComfyUI adapters: one module per node. The only code that imports ComfyUI."""

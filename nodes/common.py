@@ -1,0 +1,50 @@
+"""What the nodes share: our socket types and the bridge from ComfyUI's folders to the services."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import folder_paths
+from comfy_api.latest import io
+
+from ..services.library import Library, scan
+
+CATEGORY = "Intelligent Generation"
+
+Analysis = io.Custom("IG_ANALYSIS")
+Selection = io.Custom("IG_SELECTION")
+LoraPlan = io.Custom("IG_LORA_PLAN")
+GenerationInfo = io.Custom("IG_GENERATION_INFO")
+
+
+def library_folders() -> dict[str, list[Path]]:
+    """ComfyUI's own model folders, extra_model_paths.yaml included."""
+    return {kind: [Path(p) for p in folder_paths.get_folder_paths(kind)] for kind in ("checkpoints", "loras", "vae")}
+
+
+def load_library() -> Library:
+    return scan(library_folders())
+
+
+def library_signature() -> str:
+    """Changes whenever a model file is added, removed or rewritten; cheap (stat only)."""
+    parts: list[str] = []
+    for kind, folders in library_folders().items():
+        for folder in folders:
+            for dirpath, _dirs, files in os.walk(folder, followlinks=True):
+                for name in sorted(files):
+                    try:
+                        st = os.stat(os.path.join(dirpath, name))
+                    except OSError:
+                        continue
+                    parts.append(f"{kind}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(sorted(parts))
+
+
+def cache_dir() -> Path:
+    return Path(folder_paths.get_user_directory()) / "intelligent_generation"
+
+
+def full_path(kind: str, name: str) -> str:
+    return folder_paths.get_full_path_or_raise(kind, name)

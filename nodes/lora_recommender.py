@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import nodes as comfy_nodes
+from comfy_api.latest import io
+
+from ..services.analysis import PromptAnalysis
+from ..services.lora_scoring import plan_loras
+from .common import CATEGORY, Analysis, LoraPlan, Selection, library_signature, load_library
+
+
+class LoRARecommender(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="IntelligentLoRARecommender",
+            display_name="LoRA Recommender",
+            category=CATEGORY,
+            description="Applies the LoRAs that fit the prompt and the chosen base model, adds their trigger "
+            "words and encodes the prompts.",
+            inputs=[
+                io.Model.Input("model"),
+                io.Clip.Input("clip"),
+                Analysis.Input("analysis"),
+                Selection.Input("selection"),
+                io.Int.Input("max_loras", default=3, min=0, max=8, tooltip="0 applies only LoRAs named in the prompt."),
+                io.Float.Input("weight_scale", default=1.0, min=0.0, max=2.0, step=0.05,
+                               tooltip="Multiplies every recommended weight."),
+            ],
+            outputs=[
+                io.Model.Output(display_name="MODEL"),
+                io.Clip.Output(display_name="CLIP"),
+                io.Conditioning.Output(display_name="positive"),
+                io.Conditioning.Output(display_name="negative"),
+                LoraPlan.Output(display_name="lora_plan"),
+                io.String.Output(display_name="positive_prompt"),
+                io.String.Output(display_name="explanation"),
+            ],
+        )
+
+    @classmethod
+    def fingerprint_inputs(cls, **kwargs: object) -> str:
+        return library_signature()
+
+    @classmethod
+    def execute(cls, model, clip, analysis: dict, selection: dict, max_loras: int = 3,
+                weight_scale: float = 1.0) -> io.NodeOutput:
+        parsed = PromptAnalysis.from_dict(analysis)
+        plan = plan_loras(load_library(), parsed, selection["family"], max_loras, weight_scale)
+        loader = comfy_nodes.LoraLoader()
+        for lora in plan.loras:
+            try:
+                model, clip = loader.load_lora(model, clip, lora.name, lora.weight, lora.weight)
+            except Exception as exc:
+                raise ValueError(
+                    f"LoRA Recommender: applying {lora.name} failed ({exc}). The file may be corrupt; "
+                    "re-download it or remove it from the loras folder."
+                ) from exc
+        encoder = comfy_nodes.CLIPTextEncode()
+        (positive,) = encoder.encode(clip, plan.positive_prompt)
+        (negative,) = encoder.encode(clip, plan.negative_prompt)
+        text = plan.explain()
+        return io.NodeOutput(model, clip, positive, negative, plan.to_dict(), plan.positive_prompt, text,
+                             ui={"text": [text]})

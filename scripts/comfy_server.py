@@ -1,0 +1,177 @@
+"""Start and drive a real ComfyUI server (the pinned copy in .comfyui/) with this pack installed.
+
+Used by the end-to-end tests, the demo and the benchmarks. Standard library only.
+Each server gets its own port and base directory (custom_nodes, models, output,
+user), so runs never see each other's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+COMFYUI = ROOT / ".comfyui"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+PACK_FOLDER = "intelligent_generation"
+TINY_MODELS = ROOT / ".cache" / "tiny_models"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_tiny_models() -> Path:
+    """Generate the tiny models once (seconds); later calls reuse them."""
+    subprocess.run([str(VENV_PYTHON), str(ROOT / "scripts" / "tiny_models.py"), str(TINY_MODELS)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return TINY_MODELS
+
+
+class ComfyServer:
+    def __init__(self, base: Path, models: Path | None = None, extra_models_root: Path | None = None,
+                 port: int | None = None, env: dict[str, str] | None = None) -> None:
+        """`models`: a folder with checkpoints/, loras/ ... linked into the base's models folder.
+        `extra_models_root`: a user's ComfyUI models folder, added through extra_model_paths.yaml."""
+        self.base = base
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.models = models
+        self.extra_models_root = extra_models_root
+        self.env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = base / "comfyui.log"
+
+    def prepare(self) -> None:
+        for sub in ("custom_nodes", "output", "input", "temp", "user/default"):
+            (self.base / sub).mkdir(parents=True, exist_ok=True)
+        link = self.base / "custom_nodes" / PACK_FOLDER
+        if not link.exists():
+            link.symlink_to(ROOT, target_is_directory=True)
+        if self.models:
+            for kind in self.models.iterdir():
+                if kind.is_dir():
+                    target = self.base / "models" / kind.name
+                    target.mkdir(parents=True, exist_ok=True)
+                    for item in kind.iterdir():
+                        dest = target / item.name
+                        if not dest.exists():
+                            dest.symlink_to(item)
+        # The frontend's first-visit template dialog would cover the graph in browser tests.
+        settings = self.base / "user" / "default" / "comfy.settings.json"
+        if not settings.exists():
+            settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+
+    def command(self) -> list[str]:
+        cmd = [str(VENV_PYTHON), str(COMFYUI / "main.py"), "--cpu", "--listen", "127.0.0.1",
+               "--port", str(self.port), "--disable-auto-launch", "--base-directory", str(self.base),
+               "--database-url", f"sqlite:///{self.base / 'user' / 'comfyui.db'}"]
+        if self.extra_models_root:
+            config = self.base / "extra_model_paths.yaml"
+            root = self.extra_models_root
+            kinds = ("checkpoints", "loras", "vae", "diffusion_models", "unet", "clip", "text_encoders", "embeddings")
+            lines = ["user_models:", f"  base_path: {json.dumps(str(root))}"]
+            lines += [f"  {k}: {k}" for k in kinds if (root / k).is_dir()]
+            config.write_text("\n".join(lines) + "\n")
+            cmd += ["--extra-model-paths-config", str(config)]
+        return cmd
+
+    def start(self, timeout: float = 120) -> ComfyServer:
+        self.prepare()
+        log = open(self.log_path, "ab")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        # Own process group and recorded PID, so stop() ends exactly this server.
+        self.process = subprocess.Popen(self.command(), cwd=COMFYUI, stdout=log, stderr=subprocess.STDOUT,
+                                        env=env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ComfyUI exited with {self.process.returncode}; log:\n{self.log_tail()}")
+            try:
+                self.get("/system_stats", timeout=2)
+                return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        self.stop()
+        raise TimeoutError(f"ComfyUI did not answer within {timeout:.0f} s; log:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> ComfyServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def get(self, path: str, timeout: float = 30) -> Any:
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    def post(self, path: str, body: Any, timeout: float = 30) -> Any:
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise RuntimeError(f"POST {path} -> {exc.code}: {detail}") from exc
+
+    def run_prompt(self, graph: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
+        """Queue an API-format workflow and wait for its history entry."""
+        prompt_id = self.post("/prompt", {"prompt": graph, "client_id": uuid.uuid4().hex})["prompt_id"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            history = self.get(f"/history/{prompt_id}")
+            if prompt_id in history and history[prompt_id].get("status", {}).get("completed") is not None:
+                entry: dict[str, Any] = history[prompt_id]
+                if entry["status"].get("status_str") == "error":
+                    messages = entry["status"].get("messages", [])
+                    raise RuntimeError(f"workflow failed: {json.dumps(messages)[-3000:]}")
+                return entry
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(f"ComfyUI died; log:\n{self.log_tail()}")
+            time.sleep(0.2)
+        raise TimeoutError(f"prompt {prompt_id} did not finish within {timeout:.0f} s")
+
+    def output_files(self, entry: dict[str, Any]) -> list[Path]:
+        files = []
+        for node_output in entry.get("outputs", {}).values():
+            for image in node_output.get("images", []):
+                files.append(self.base / "output" / image.get("subfolder", "") / image["filename"])
+        return files
+
+
+def load_api_workflow(name: str = "intelligent_text_to_image") -> dict[str, Any]:
+    graph: dict[str, Any] = json.loads((ROOT / "example_workflows" / "api" / f"{name}.json").read_text())
+    return graph
+
+
+if __name__ == "__main__":
+    sys.exit("import this module; see scripts/demo.py")

@@ -1,0 +1,176 @@
+"""Prompt analysis without an LLM: instant, offline, deterministic keyword rules.
+
+The result drives checkpoint choice, LoRA scoring and parameters, so it is a
+plain dataclass that serialises to JSON and travels between nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STYLE_WORDS: dict[str, tuple[str, ...]] = {
+    "realistic": (
+        "photo", "photograph", "photography", "photorealistic", "realistic", "realism", "dslr",
+        "35mm", "85mm", "bokeh", "raw photo", "cinematic", "film grain", "portrait photo",
+        "hyperrealistic", "lifelike", "documentary",
+    ),
+    "anime": (
+        "anime", "manga", "waifu", "1girl", "1boy", "chibi", "cel shaded", "cel-shaded",
+        "visual novel", "kawaii", "shoujo", "shonen", "ghibli",
+    ),
+    "artistic": (
+        "painting", "oil painting", "watercolor", "watercolour", "impressionist", "sketch",
+        "illustration", "ink", "concept art", "pixel art", "art nouveau", "gouache",
+        "charcoal", "pastel", "storybook", "pencil", "lineart", "ukiyo-e", "canvas",
+    ),
+    "3d": (
+        "3d", "3d render", "render", "octane", "blender", "unreal engine", "cgi", "pixar",
+        "isometric", "low poly", "clay", "claymation", "c4d", "ray tracing",
+    ),
+}
+
+CONTENT_WORDS: dict[str, tuple[str, ...]] = {
+    "portrait": ("portrait", "headshot", "face", "close-up", "closeup", "selfie"),
+    "character": (
+        "woman", "man", "girl", "boy", "knight", "warrior", "wizard", "witch", "person",
+        "character", "1girl", "1boy", "samurai", "princess", "soldier", "elf", "robot", "fisherman",
+        "lady", "child", "king", "queen", "pirate", "ninja", "astronaut", "chef", "old man",
+    ),
+    "animal": ("cat", "dog", "fox", "wolf", "bird", "horse", "dragon", "owl", "animal", "tiger"),
+    "landscape": ("landscape", "mountain", "forest", "valley", "lake", "ocean", "sunset", "field"),
+    "architecture": ("building", "castle", "cathedral", "interior", "architecture", "house", "temple"),
+    "scene": ("city", "street", "market", "battle", "crowd", "room", "tavern", "cityscape"),
+    "object": ("product", "bottle", "car", "watch", "shoe", "cup", "object", "still life"),
+    "abstract": ("abstract", "fractal", "pattern", "geometric", "surreal shapes"),
+}
+
+# Recommended sampling per style, for SD 1.5-class models; the selector adjusts per family.
+STYLE_PARAMETERS: dict[str, dict[str, Any]] = {
+    "realistic": {"steps": 30, "cfg": 6.0, "sampler": "dpmpp_2m", "scheduler": "karras"},
+    "anime": {"steps": 28, "cfg": 7.0, "sampler": "euler_ancestral", "scheduler": "normal"},
+    "artistic": {"steps": 30, "cfg": 7.5, "sampler": "dpmpp_2m", "scheduler": "karras"},
+    "3d": {"steps": 30, "cfg": 6.5, "sampler": "dpmpp_2m", "scheduler": "karras"},
+}
+
+DEFAULT_STYLE = "realistic"
+ANALYSIS_SCHEMA_VERSION = 1
+
+_LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([-+]?\d*\.?\d+))?[^>]*>", re.IGNORECASE)
+_WEIGHTED = re.compile(r"\(([^():]+):[-+]?\d*\.?\d+\)")
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-']*")
+_NON_WORD = re.compile(r"[^a-z0-9\-' ]")
+
+
+@dataclass
+class UserLora:
+    """A `<lora:name:weight>` tag the user wrote: the user's choice, always kept."""
+
+    name: str
+    weight: float = 1.0
+
+
+@dataclass
+class PromptAnalysis:
+    prompt: str
+    negative_prompt: str
+    style: str
+    content_type: str
+    concepts: list[str]
+    source: str = "keywords"
+    style_scores: dict[str, float] = field(default_factory=dict)
+    suggested_parameters: dict[str, Any] = field(default_factory=dict)
+    user_loras: list[UserLora] = field(default_factory=list)
+    clean_prompt: str = ""
+    reasons: list[str] = field(default_factory=list)
+    schema_version: int = ANALYSIS_SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PromptAnalysis:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["user_loras"] = [UserLora(**u) for u in known.get("user_loras", [])]
+        return cls(**known)
+
+    def explain(self) -> str:
+        lines = [
+            f"Analysis ({self.source}): style {self.style}, content {self.content_type}.",
+            "Concepts: " + (", ".join(self.concepts) if self.concepts else "none found") + ".",
+        ]
+        if self.user_loras:
+            lines.append(
+                "LoRAs you named: " + ", ".join(f"{u.name} ({u.weight:g})" for u in self.user_loras) + "."
+            )
+        lines.extend(self.reasons)
+        return "\n".join(lines)
+
+
+def split_user_loras(prompt: str) -> tuple[str, list[UserLora]]:
+    """Remove `<lora:name:weight>` tags from the prompt and return them separately."""
+    loras = [UserLora(m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0) for m in _LORA_TAG.finditer(prompt)]
+    cleaned = _LORA_TAG.sub("", prompt)
+    cleaned = re.sub(r"\s*,\s*(,\s*)+", ", ", cleaned)
+    return cleaned.strip(" ,\n\t"), loras
+
+
+def normalise(text: str) -> str:
+    """Lower-case text with weighting syntax reduced to its words."""
+    text = re.sub(r"\bBREAK\b", ",", text)  # A1111's chunk separator, upper-case only
+    text = _WEIGHTED.sub(r"\1", text.lower())
+    text = re.sub(r"[()\[\]{}]", " ", text).replace("_", " ")
+    return re.sub(r"\s+", " ", text)
+
+
+def _phrase_hits(text: str, words: tuple[str, ...]) -> list[str]:
+    padded = " " + _NON_WORD.sub(" ", text) + " "
+    return [w for w in words if f" {w} " in padded]
+
+
+def extract_concepts(text: str) -> list[str]:
+    """Content words and short phrases (comma-separated chunks), in prompt order, de-duplicated."""
+    stop = {
+        "a", "an", "the", "of", "in", "on", "at", "with", "and", "or", "to", "by", "for", "from",
+        "very", "highly", "best", "quality", "masterpiece", "detailed", "high", "resolution", "is",
+    }
+    seen: list[str] = []
+    for word in _WORD.findall(text):
+        if word not in stop and len(word) > 1 and word not in seen:
+            seen.append(word)
+    return seen
+
+
+def analyze_keywords(prompt: str, negative_prompt: str = "") -> PromptAnalysis:
+    cleaned, user_loras = split_user_loras(prompt)
+    text = normalise(cleaned)
+    scores: dict[str, float] = {}
+    hits: dict[str, list[str]] = {}
+    for style, words in STYLE_WORDS.items():
+        hits[style] = _phrase_hits(text, words)
+        scores[style] = float(len(hits[style]))
+    best = max(scores, key=lambda s: scores[s])
+    reasons: list[str] = []
+    if scores[best] == 0:
+        style = DEFAULT_STYLE
+        reasons.append(f"No style words found; defaulting to {DEFAULT_STYLE}.")
+    else:
+        style = best
+        reasons.append(f"Style {style} from: {', '.join(hits[style])}.")
+    content_hits = {c: _phrase_hits(text, words) for c, words in CONTENT_WORDS.items()}
+    content = max(content_hits, key=lambda c: len(content_hits[c]))
+    if not content_hits[content]:
+        content = "scene"
+    return PromptAnalysis(
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        style=style,
+        content_type=content,
+        concepts=extract_concepts(text),
+        style_scores=scores,
+        suggested_parameters=dict(STYLE_PARAMETERS[style]),
+        user_loras=user_loras,
+        clean_prompt=cleaned,
+        reasons=reasons,
+    )

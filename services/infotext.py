@@ -1,0 +1,104 @@
+"""A1111's `parameters` text ("infotext"), which CivitAI, A1111's PNG Info and many readers parse.
+
+Layout: the prompt, a `Negative prompt:` line, then one settings line of
+`Key: value` pairs starting with `Steps:`. Values containing a comma, colon or
+newline are JSON-quoted, as A1111 does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# ComfyUI sampler/scheduler names -> A1111's, so readers show familiar names.
+SAMPLER_NAMES = {
+    "euler": "Euler", "euler_ancestral": "Euler a", "heun": "Heun", "dpm_2": "DPM2",
+    "dpm_2_ancestral": "DPM2 a", "lms": "LMS", "dpm_fast": "DPM fast", "dpm_adaptive": "DPM adaptive",
+    "dpmpp_2s_ancestral": "DPM++ 2S a", "dpmpp_sde": "DPM++ SDE", "dpmpp_2m": "DPM++ 2M",
+    "dpmpp_2m_sde": "DPM++ 2M SDE", "dpmpp_3m_sde": "DPM++ 3M SDE", "ddim": "DDIM", "uni_pc": "UniPC",
+    "lcm": "LCM",
+}
+SCHEDULER_NAMES = {
+    "normal": "Automatic", "karras": "Karras", "exponential": "Exponential", "sgm_uniform": "SGM Uniform",
+    "simple": "Simple", "ddim_uniform": "DDIM", "beta": "Beta",
+}
+
+
+def quote(value: Any) -> str:
+    text = str(value)
+    if any(c in text for c in ",:\n\""):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def build_infotext(
+    prompt: str,
+    negative_prompt: str,
+    settings: dict[str, Any],
+    model_name: str | None = None,
+    model_hash: str | None = None,
+    loras: list[tuple[str, str | None]] | None = None,
+    version: str | None = None,
+) -> str:
+    """`settings` holds steps, sampler, scheduler, cfg, seed, width, height and optionally clip_skip."""
+    pairs: list[tuple[str, Any]] = [("Steps", settings.get("steps"))]
+    sampler = settings.get("sampler")
+    if sampler:
+        pairs.append(("Sampler", SAMPLER_NAMES.get(sampler, sampler)))
+    scheduler = settings.get("scheduler")
+    if scheduler:
+        pairs.append(("Schedule type", SCHEDULER_NAMES.get(scheduler, scheduler)))
+    pairs += [("CFG scale", settings.get("cfg")), ("Seed", settings.get("seed"))]
+    if settings.get("width") and settings.get("height"):
+        pairs.append(("Size", f"{settings['width']}x{settings['height']}"))
+    if model_hash:
+        pairs.append(("Model hash", model_hash[:10]))
+    if model_name:
+        pairs.append(("Model", model_name))
+    if settings.get("clip_skip"):
+        pairs.append(("Clip skip", settings["clip_skip"]))
+    hashed_loras = [(n, h) for n, h in (loras or []) if h]
+    if hashed_loras:
+        pairs.append(("Lora hashes", ", ".join(f"{n}: {h}" for n, h in hashed_loras)))
+    hashes: dict[str, str] = {}
+    if model_hash:
+        hashes["model"] = model_hash[:10]
+    for name, h in hashed_loras:
+        hashes[f"lora:{name}"] = h
+    if hashes:
+        pairs.append(("Hashes", json.dumps(hashes)))
+    if version:
+        pairs.append(("Version", version))
+    settings_line = ", ".join(f"{k}: {quote(v)}" for k, v in pairs if v is not None and v != "")
+    lines = [prompt.strip()]
+    if negative_prompt.strip():
+        lines.append(f"Negative prompt: {negative_prompt.strip()}")
+    lines.append(settings_line)
+    return "\n".join(lines)
+
+
+def parse_infotext(text: str) -> dict[str, Any]:
+    """The inverse, enough to check what we wrote and to read other tools' images."""
+    lines = text.strip().split("\n")
+    settings_line = lines.pop() if lines and lines[-1].startswith("Steps: ") else ""
+    negative = ""
+    prompt_lines: list[str] = []
+    for i, line in enumerate(lines):
+        if line.startswith("Negative prompt: "):
+            negative = "\n".join([line[len("Negative prompt: ") :], *lines[i + 1 :]])
+            break
+        prompt_lines.append(line)
+    settings: dict[str, Any] = {}
+    decoder = json.JSONDecoder()
+    rest = settings_line
+    while rest:
+        key, _, rest = rest.partition(": ")
+        if rest.startswith('"'):
+            value, end = decoder.raw_decode(rest)
+            rest = rest[end:]
+        else:
+            value, _, rest = rest.partition(",")
+            rest = "," + rest if rest else ""
+        settings[key.strip()] = value.strip() if isinstance(value, str) else value
+        rest = rest.lstrip(",").lstrip()
+    return {"prompt": "\n".join(prompt_lines), "negative_prompt": negative, "settings": settings}

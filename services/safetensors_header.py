@@ -1,0 +1,71 @@
+"""Read a .safetensors header (8-byte little-endian length + JSON) without touching tensors."""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Real headers are well under this; a larger claim means a corrupt or hostile file.
+MAX_HEADER_BYTES = 64 * 1024 * 1024
+
+
+class HeaderError(ValueError):
+    """The file is not a readable safetensors file."""
+
+
+@dataclass
+class SafetensorsHeader:
+    tensors: dict[str, dict[str, Any]]
+    metadata: dict[str, str] = field(default_factory=dict)
+    header_size: int = 0
+
+    @property
+    def data_offset(self) -> int:
+        """Where tensor bytes start: AutoV3 hashes from here."""
+        return 8 + self.header_size
+
+
+def read_header(path: str | Path) -> SafetensorsHeader:
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            prefix = f.read(8)
+            if len(prefix) < 8:
+                raise HeaderError(f"{path.name}: file is too short to be safetensors ({len(prefix)} bytes)")
+            (size,) = struct.unpack("<Q", prefix)
+            if size <= 1 or size > MAX_HEADER_BYTES:
+                raise HeaderError(f"{path.name}: header length {size} is not plausible; the file is corrupt")
+            raw = f.read(size)
+    except OSError as exc:
+        raise HeaderError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
+    if len(raw) < size:
+        raise HeaderError(f"{path.name}: truncated header ({len(raw)} of {size} bytes)")
+    try:
+        parsed = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HeaderError(f"{path.name}: header is not valid JSON; the file is corrupt") from exc
+    if not isinstance(parsed, dict):
+        raise HeaderError(f"{path.name}: header is not a JSON object")
+    metadata = parsed.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict):
+        metadata = {}
+    tensors = {k: v for k, v in parsed.items() if isinstance(v, dict)}
+    _check_extent(path, tensors, 8 + size)
+    return SafetensorsHeader(tensors=tensors, metadata={str(k): str(v) for k, v in metadata.items()}, header_size=size)
+
+
+def _check_extent(path: Path, tensors: dict[str, dict[str, Any]], data_start: int) -> None:
+    """A file cut short (interrupted download) has fewer bytes than its header promises."""
+    end = 0
+    for info in tensors.values():
+        offsets = info.get("data_offsets")
+        if isinstance(offsets, list) and len(offsets) == 2 and isinstance(offsets[1], int):
+            end = max(end, offsets[1])
+    actual = path.stat().st_size
+    if data_start + end > actual:
+        raise HeaderError(
+            f"{path.name}: truncated ({actual} bytes, header expects {data_start + end}); re-download it"
+        )

@@ -1,0 +1,158 @@
+"""Read the metadata files other tools leave next to a model, into one common shape.
+
+Formats: LoRA Manager `<stem>.metadata.json`, CivitAI Helper `<stem>.civitai.info`
+(a raw CivitAI model-version JSON), Stability Matrix `<stem>.cm-info.json`, and
+A1111 `<stem>.json`. Every reader tolerates unknown fields and odd values: a
+broken sidecar is reported and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MAX_SIDECAR_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class SidecarInfo:
+    source: str
+    base_model: str | None = None
+    title: str | None = None
+    tags: list[str] = field(default_factory=list)
+    trigger_words: list[str] = field(default_factory=list)
+    preferred_weight: float | None = None
+    description: str = ""
+    sha256: str | None = None
+
+
+def html_to_text(value: Any) -> str:
+    text = re.sub(r"<[^>]+>", " ", str(value or ""))
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def _strings(value: Any) -> list[str]:
+    """A list of non-empty strings from a list, a comma-separated string, or nothing."""
+    if isinstance(value, str):
+        items: list[Any] = value.split(",")
+    elif isinstance(value, list):
+        items = value
+    else:
+        return []
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name")
+        if isinstance(item, str) and item.strip() and item.strip() not in out:
+            out.append(item.strip())
+    return out
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -10.0 <= number <= 10.0 and number != 0 else None
+
+
+def _sha256_of(hashes: Any) -> str | None:
+    value = hashes.get("SHA256") if isinstance(hashes, dict) else None
+    return value.lower() if isinstance(value, str) and len(value) == 64 else None
+
+
+def _from_civitai_version(data: dict[str, Any], source: str) -> SidecarInfo:
+    model: dict[str, Any] = data["model"] if isinstance(data.get("model"), dict) else {}
+    files: list[Any] = data["files"] if isinstance(data.get("files"), list) else []
+    sha = next((h for f in files if isinstance(f, dict) and (h := _sha256_of(f.get("hashes")))), None)
+    title = " ".join(x for x in (model.get("name"), data.get("name")) if isinstance(x, str))
+    return SidecarInfo(
+        source=source,
+        base_model=data.get("baseModel") if isinstance(data.get("baseModel"), str) else None,
+        title=title or None,
+        tags=_strings(model.get("tags")) + _strings(data.get("tags")),
+        trigger_words=_strings(data.get("trainedWords")),
+        description=html_to_text(data.get("description") or model.get("description")),
+        sha256=sha,
+    )
+
+
+def _lora_manager(data: dict[str, Any]) -> SidecarInfo:
+    civitai = data.get("civitai") if isinstance(data.get("civitai"), dict) else {}
+    info = _from_civitai_version(civitai, "lora_manager") if civitai else SidecarInfo(source="lora_manager")
+    info.base_model = data.get("base_model") or info.base_model
+    info.title = data.get("model_name") or info.title
+    info.tags = _strings(data.get("tags")) or info.tags
+    info.description = html_to_text(data.get("modelDescription")) or info.description
+    info.sha256 = _sha256_of({"SHA256": data.get("sha256")}) or info.sha256
+    usage = data.get("usage_tips")
+    if isinstance(usage, str):
+        try:
+            tips = json.loads(usage)
+            info.preferred_weight = _float(tips.get("strength")) if isinstance(tips, dict) else None
+        except json.JSONDecodeError:
+            pass
+    return info
+
+
+def _stability_matrix(data: dict[str, Any]) -> SidecarInfo:
+    return SidecarInfo(
+        source="stability_matrix",
+        base_model=data.get("BaseModel") if isinstance(data.get("BaseModel"), str) else None,
+        title=" ".join(x for x in (data.get("ModelName"), data.get("VersionName")) if isinstance(x, str)) or None,
+        tags=_strings(data.get("Tags")),
+        trigger_words=_strings(data.get("TrainedWords")),
+        description=html_to_text(data.get("ModelDescription") or data.get("Description")),
+        sha256=_sha256_of(data.get("Hashes")),
+    )
+
+
+def _a1111(data: dict[str, Any]) -> SidecarInfo:
+    version = str(data.get("sd version") or "")
+    base = {"SD1": "SD 1.5", "SD2": "SD 2.1", "SDXL": "SDXL 1.0"}.get(version.upper())
+    return SidecarInfo(
+        source="a1111",
+        base_model=base,
+        trigger_words=_strings(data.get("activation text")),
+        preferred_weight=_float(data.get("preferred weight")),
+        description=html_to_text(data.get("description")),
+        tags=_strings(data.get("notes")) if isinstance(data.get("notes"), list) else [],
+    )
+
+
+# Suffix -> reader, in precedence order (earlier wins on conflicts).
+READERS = (
+    (".metadata.json", _lora_manager),
+    (".civitai.info", lambda d: _from_civitai_version(d, "civitai_helper")),
+    (".cm-info.json", _stability_matrix),
+    (".json", _a1111),
+)
+
+
+def read_sidecars(model_path: Path) -> tuple[list[SidecarInfo], list[str]]:
+    """All sidecars found for a model, in precedence order, and the problems met."""
+    stem = model_path.with_suffix("")
+    found: list[SidecarInfo] = []
+    problems: list[str] = []
+    for suffix, reader in READERS:
+        path = Path(str(stem) + suffix)
+        if not path.is_file():
+            continue
+        try:
+            if path.stat().st_size > MAX_SIDECAR_BYTES:
+                raise ValueError("larger than 4 MiB")
+            data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            found.append(reader(data))
+        except (OSError, ValueError) as exc:
+            problems.append(f"{path.name}: ignored ({exc})")
+            log.warning("Intelligent Generation: sidecar %s ignored: %s", path.name, exc)
+    return found, problems

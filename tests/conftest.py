@@ -1,0 +1,77 @@
+"""Shared fixtures. Markers follow folders: tests/unit -> unit, tests/comfy -> comfy, tests/e2e -> e2e."""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in ("unit", "comfy", "e2e"):
+            if f"tests/{marker}/" in item.path.as_posix():
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+def write_safetensors(path: Path, tensors: dict[str, list[int]], metadata: dict[str, str] | None = None) -> Path:
+    """A valid safetensors file with zero-filled F16 tensors of the given shapes."""
+    header: dict[str, object] = {"__metadata__": metadata} if metadata else {}
+    offset = 0
+    for name, shape in tensors.items():
+        size = 2
+        for d in shape:
+            size *= d
+        header[name] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
+    raw = json.dumps(header).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
+    return path
+
+
+SD15_CHECKPOINT = {
+    "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": [320, 768],
+    "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight": [4, 768],
+}
+SDXL_CHECKPOINT = {
+    "model.diffusion_model.input_blocks.4.1.transformer_blocks.0.attn2.to_k.weight": [640, 2048],
+    "conditioner.embedders.1.model.ln_final.weight": [1280],
+    "model.diffusion_model.label_emb.0.0.weight": [1280, 2816],
+}
+SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]}
+SDXL_LORA = {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight": [4, 1280]}
+
+
+@pytest.fixture
+def models_root(tmp_path: Path) -> Path:
+    """A small ComfyUI-style models folder with sidecars in the formats other tools write."""
+    root = tmp_path / "models"
+    write_safetensors(root / "checkpoints" / "realVision_v5.safetensors", SD15_CHECKPOINT)
+    write_safetensors(root / "checkpoints" / "animeMix_v2.safetensors", SD15_CHECKPOINT)
+    (root / "checkpoints" / "animeMix_v2.metadata.json").write_text(
+        json.dumps({"model_name": "Anime Mix", "base_model": "SD 1.5", "tags": ["anime", "manga"]})
+    )
+    write_safetensors(root / "checkpoints" / "xl" / "juggerPhoto_xl.safetensors", SDXL_CHECKPOINT)
+    write_safetensors(root / "loras" / "catEars.safetensors", SD15_LORA, {"ss_base_model_version": "sd_v1"})
+    (root / "loras" / "catEars.civitai.info").write_text(
+        json.dumps({"baseModel": "SD 1.5", "trainedWords": ["cat ears"], "model": {"name": "Cat Ears", "tags": ["cat"]}})
+    )
+    write_safetensors(root / "loras" / "catEarsXL.safetensors", SDXL_LORA)
+    (root / "loras" / "catEarsXL.civitai.info").write_text(
+        json.dumps({"baseModel": "SDXL 1.0", "trainedWords": ["cat ears"], "model": {"name": "Cat Ears XL"}})
+    )
+    write_safetensors(root / "loras" / "oilPaint.safetensors", SD15_LORA)
+    (root / "loras" / "oilPaint.json").write_text(
+        json.dumps({"sd version": "SD1", "activation text": "oil painting style", "preferred weight": 0.6,
+                    "description": "<p>Thick <b>oil</b> strokes</p>"})
+    )
+    (root / "vae").mkdir(parents=True)
+    return root

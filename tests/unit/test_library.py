@@ -1,0 +1,73 @@
+import struct
+from pathlib import Path
+
+import pytest
+
+from services.library import folders_under, scan
+from services.safetensors_header import HeaderError, read_header
+
+
+def test_families_and_sidecars(models_root: Path) -> None:
+    lib = scan(folders_under(models_root))
+    by_name = {e.name: e for e in lib.entries}
+    assert by_name["realVision_v5.safetensors"].family == "sd15"
+    assert by_name["xl/juggerPhoto_xl.safetensors"].family == "sdxl"
+    assert by_name["xl/juggerPhoto_xl.safetensors"].base_model == "SDXL 1.0"
+    anime = by_name["animeMix_v2.safetensors"]
+    assert anime.tags == ["anime", "manga"] and anime.sources == ["lora_manager"]
+    cat = by_name["catEars.safetensors"]
+    assert cat.trigger_words == ["cat ears"] and cat.base_model == "SD 1.5"
+    assert by_name["catEarsXL.safetensors"].family == "sdxl"
+    oil = by_name["oilPaint.safetensors"]
+    assert oil.preferred_weight == 0.6
+    assert oil.trigger_words == ["oil painting style"]
+    assert oil.description == "Thick oil strokes"  # HTML reduced to text
+
+
+def test_lora_manager_wins_over_a1111(models_root: Path) -> None:
+    lora = models_root / "loras" / "oilPaint.metadata.json"
+    lora.write_text('{"model_name": "Oil Paint Pro", "base_model": "SD 1.5", "tags": ["oil"]}')
+    entry = scan(folders_under(models_root)).find("loras", "oilPaint")
+    assert entry is not None
+    assert entry.title == "Oil Paint Pro"
+    assert entry.sources == ["lora_manager", "a1111"]
+    assert entry.preferred_weight == 0.6  # only the A1111 sidecar says it
+
+
+def test_broken_sidecar_is_reported_not_fatal(models_root: Path) -> None:
+    (models_root / "loras" / "catEars.metadata.json").write_text("{not json")
+    entry = scan(folders_under(models_root)).find("loras", "catEars.safetensors")
+    assert entry is not None and entry.usable
+    assert any("catEars.metadata.json" in p for p in entry.problems)
+    assert entry.trigger_words == ["cat ears"]
+
+
+def test_metadata_cannot_override_tensor_family(models_root: Path) -> None:
+    (models_root / "loras" / "catEars.civitai.info").write_text('{"baseModel": "SDXL 1.0"}')
+    entry = scan(folders_under(models_root)).find("loras", "catEars")
+    assert entry is not None
+    assert entry.family == "sd15"
+    assert any("trusting the tensors" in p for p in entry.problems)
+
+
+def test_truncated_and_garbage_files(tmp_path: Path, models_root: Path) -> None:
+    good = models_root / "checkpoints" / "realVision_v5.safetensors"
+    data = good.read_bytes()
+    cut = models_root / "checkpoints" / "cut.safetensors"
+    cut.write_bytes(data[: len(data) - 100])
+    junk = models_root / "checkpoints" / "junk.safetensors"
+    junk.write_bytes(struct.pack("<Q", 10**12) + b"xx")
+    with pytest.raises(HeaderError, match="truncated"):
+        read_header(cut)
+    with pytest.raises(HeaderError, match="not plausible"):
+        read_header(junk)
+    lib = scan(folders_under(models_root))
+    assert not lib.find("checkpoints", "cut.safetensors").usable  # type: ignore[union-attr]
+    assert not lib.find("checkpoints", "junk.safetensors").usable  # type: ignore[union-attr]
+
+
+def test_pickle_files_are_listed_but_never_opened(models_root: Path) -> None:
+    ckpt = models_root / "checkpoints" / "old.ckpt"
+    ckpt.write_bytes(b"\x80\x04 not really a pickle")
+    entry = scan(folders_under(models_root)).find("checkpoints", "old.ckpt")
+    assert entry is not None and entry.family == "unknown" and entry.problems == []

@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from services.analysis import analyze_keywords
+from services.library import folders_under, scan
+from services.lora_scoring import plan_loras
+from services.recommend import recommend
+from services.selection import SelectionError, choose_checkpoint, recommend_parameters
+
+
+def test_style_picks_matching_checkpoint(models_root: Path) -> None:
+    lib = scan(folders_under(models_root))
+    assert choose_checkpoint(lib, analyze_keywords("anime girl")).checkpoint == "animeMix_v2.safetensors"
+    photo = choose_checkpoint(lib, analyze_keywords("raw photo of a man"))
+    assert photo.checkpoint in ("realVision_v5.safetensors", "xl/juggerPhoto_xl.safetensors")
+    assert "photo" in photo.reasons[0] or "real" in photo.reasons[0]
+
+
+def test_pinned_checkpoint_and_missing_one(models_root: Path) -> None:
+    lib = scan(folders_under(models_root))
+    sel = choose_checkpoint(lib, analyze_keywords("anime"), pinned="realVision_v5.safetensors")
+    assert sel.checkpoint == "realVision_v5.safetensors"
+    with pytest.raises(SelectionError, match="not in the checkpoints folder"):
+        choose_checkpoint(lib, analyze_keywords("anime"), pinned="nope.safetensors")
+
+
+def test_empty_library_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(SelectionError, match="models/checkpoints"):
+        choose_checkpoint(scan(folders_under(tmp_path)), analyze_keywords("a cat"))
+
+
+def test_parameters_follow_family_and_aspect() -> None:
+    portrait = recommend_parameters(analyze_keywords("portrait photo of a woman"), "sdxl")
+    assert portrait["height"] > portrait["width"] and portrait["width"] % 64 == 0
+    flux = recommend_parameters(analyze_keywords("a cat"), "flux")
+    assert flux["cfg"] == 1.0
+    assert recommend_parameters(analyze_keywords("a cat"), "sd15")["width"] == 512
+
+
+def test_loras_only_from_the_checkpoint_family(models_root: Path) -> None:
+    lib = scan(folders_under(models_root))
+    plan = plan_loras(lib, analyze_keywords("photo of a cat with cat ears"), "sd15")
+    names = [p.name for p in plan.loras]
+    assert names == ["catEars.safetensors"]
+    assert plan.rejected["catEarsXL.safetensors"].startswith("incompatible")
+    assert plan.positive_prompt.count("cat ears") == 1  # trigger already present, not added twice
+
+
+def test_trigger_word_added_and_weight_from_sidecar(models_root: Path) -> None:
+    lib = scan(folders_under(models_root))
+    plan = plan_loras(lib, analyze_keywords("oil painting of a harbour"), "sd15")
+    oil = next(p for p in plan.loras if p.name == "oilPaint.safetensors")
+    assert oil.weight == 0.6
+    assert plan.positive_prompt.endswith("oil painting style")
+
+
+def test_user_named_lora_is_kept_even_with_zero_max(models_root: Path) -> None:
+    lib = scan(folders_under(models_root))
+    plan = plan_loras(lib, analyze_keywords("a dog <lora:oilPaint:0.3>"), "sd15", max_loras=0)
+    assert [(p.name, p.weight) for p in plan.loras] == [("oilPaint.safetensors", 0.3)]
+    assert "<lora" not in plan.positive_prompt
+
+
+def test_recommend_answer_names_files_under_models_root(models_root: Path) -> None:
+    answer = recommend(scan(folders_under(models_root)), analyze_keywords("anime cat ears girl")).to_dict()
+    assert answer["checkpoint"]["file"] == "checkpoints/animeMix_v2.safetensors"
+    assert answer["loras"] == [{"file": "loras/catEars.safetensors", "weight": 0.8}]
