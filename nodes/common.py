@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -28,7 +29,10 @@ def load_library() -> Library:
 
 
 def library_signature() -> str:
-    """Changes whenever a model file is added, removed or rewritten; cheap (stat only)."""
+    """Changes whenever a model file is added, removed or rewritten; cheap (stat only).
+
+    A short digest: ComfyUI stores it in the prompt, which is embedded in every saved image.
+    """
     parts: list[str] = []
     for kind, folders in library_folders().items():
         for folder in folders:
@@ -39,7 +43,7 @@ def library_signature() -> str:
                     except OSError:
                         continue
                     parts.append(f"{kind}/{name}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(sorted(parts))
+    return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
 
 
 def cache_dir() -> Path:

@@ -152,8 +152,9 @@ class ComfyServer:
             if prompt_id in history and history[prompt_id].get("status", {}).get("completed") is not None:
                 entry: dict[str, Any] = history[prompt_id]
                 if entry["status"].get("status_str") == "error":
-                    messages = entry["status"].get("messages", [])
-                    raise RuntimeError(f"workflow failed: {json.dumps(messages)[-3000:]}")
+                    errors = [m[1] for m in entry["status"].get("messages", []) if m[0] == "execution_error"]
+                    detail = "; ".join(f"{e.get('node_type')}: {e.get('exception_message')}" for e in errors)
+                    raise RuntimeError(f"workflow failed: {detail or 'unknown error'}")
                 return entry
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"ComfyUI died; log:\n{self.log_tail()}")

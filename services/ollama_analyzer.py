@@ -82,7 +82,10 @@ def _client(settings: OllamaSettings) -> Any:
         raise OllamaUnavailable("the ollama package is not installed") from exc
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
     # trust_env=False: proxy variables meant for other traffic must not capture local calls.
-    return ollama.Client(host=settings.host, timeout=timeout, trust_env=False)
+    try:
+        return ollama.Client(host=settings.host, timeout=timeout, trust_env=False)
+    except ValueError as exc:  # a malformed host (bad port, broken IPv6 literal) must not break generation
+        raise OllamaUnavailable(f"invalid Ollama host {settings.host!r}: {exc}") from exc
 
 
 def _pick_model(client: Any, wanted: str) -> str:
