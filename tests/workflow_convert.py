@@ -33,7 +33,7 @@ def to_api(workflow: dict[str, Any], object_info: dict[str, Any]) -> dict[str, A
         definition = object_info[node["type"]]
         inputs: dict[str, Any] = {}
         values = list(node.get("widgets_values") or [])
-        for name, value in zip(widget_names(definition), values):
+        for name, value in zip(widget_names(definition), values, strict=True):
             if name != "__control__":
                 inputs[name] = value
         for slot in node.get("inputs", []):
