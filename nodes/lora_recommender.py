@@ -27,13 +27,13 @@ class LoRARecommender(io.ComfyNode):
                                tooltip="Multiplies every recommended weight."),
             ],
             outputs=[
-                io.Model.Output(display_name="MODEL"),
-                io.Clip.Output(display_name="CLIP"),
-                io.Conditioning.Output(display_name="positive"),
-                io.Conditioning.Output(display_name="negative"),
-                LoraPlan.Output(display_name="lora_plan"),
-                io.String.Output(display_name="positive_prompt"),
-                io.String.Output(display_name="explanation"),
+                io.Model.Output("model_with_loras", display_name="MODEL"),
+                io.Clip.Output("clip_with_loras", display_name="CLIP"),
+                io.Conditioning.Output("positive", display_name="positive"),
+                io.Conditioning.Output("negative", display_name="negative"),
+                LoraPlan.Output("lora_plan", display_name="lora_plan"),
+                io.String.Output("positive_prompt", display_name="positive_prompt"),
+                io.String.Output("explanation", display_name="explanation"),
             ],
         )
 

@@ -22,8 +22,8 @@ class MetadataFetcher(io.ComfyNode):
                 LoraPlan.Input("lora_plan", optional=True),
             ],
             outputs=[
-                GenerationInfo.Output(display_name="generation_info"),
-                io.String.Output(display_name="explanation"),
+                GenerationInfo.Output("generation_info", display_name="generation_info"),
+                io.String.Output("explanation", display_name="explanation"),
             ],
         )
 

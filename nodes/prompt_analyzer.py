@@ -25,8 +25,8 @@ class PromptAnalyzer(io.ComfyNode):
                 ),
             ],
             outputs=[
-                Analysis.Output(display_name="analysis"),
-                io.String.Output(display_name="explanation"),
+                Analysis.Output("analysis", display_name="analysis"),
+                io.String.Output("explanation", display_name="explanation"),
             ],
         )
 

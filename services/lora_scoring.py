@@ -60,7 +60,7 @@ def score_lora(entry: ModelEntry, analysis: PromptAnalysis) -> tuple[float, list
             matched.append(phrase)
     if analysis.style in words:
         score += 0.5
-    return score, matched
+    return score, list(dict.fromkeys(matched))
 
 
 def plan_loras(
