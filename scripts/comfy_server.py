@@ -133,15 +133,18 @@ class ComfyServer:
         with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
             return json.loads(r.read())
 
-    def post(self, path: str, body: Any, timeout: float = 30) -> Any:
+    def post_raw(self, path: str, body: Any, timeout: float = 30) -> bytes:
         req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
-                return json.loads(r.read())
+                return bytes(r.read())
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")
             raise RuntimeError(f"POST {path} -> {exc.code}: {detail}") from exc
+
+    def post(self, path: str, body: Any, timeout: float = 30) -> Any:
+        return json.loads(self.post_raw(path, body, timeout))
 
     def run_prompt(self, graph: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
         """Queue an API-format workflow and wait for its history entry."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import struct
 import sys
 from pathlib import Path
 
@@ -12,6 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))  # not as `tests.`: ComfyUI has a `tests` package too
+
+from model_files import write_safetensors  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -19,22 +21,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for marker in ("unit", "comfy", "e2e"):
             if f"tests/{marker}/" in item.path.as_posix():
                 item.add_marker(getattr(pytest.mark, marker))
-
-
-def write_safetensors(path: Path, tensors: dict[str, list[int]], metadata: dict[str, str] | None = None) -> Path:
-    """A valid safetensors file with zero-filled F16 tensors of the given shapes."""
-    header: dict[str, object] = {"__metadata__": metadata} if metadata else {}
-    offset = 0
-    for name, shape in tensors.items():
-        size = 2
-        for d in shape:
-            size *= d
-        header[name] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + size]}
-        offset += size
-    raw = json.dumps(header).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
-    return path
 
 
 SD15_CHECKPOINT = {

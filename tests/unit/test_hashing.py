@@ -2,9 +2,10 @@ import hashlib
 import os
 from pathlib import Path
 
+from model_files import write_safetensors
+
 from services import hashing
 from services.hashing import HashCache, sha256_file
-from tests.conftest import write_safetensors
 
 
 def test_whole_and_tail_in_one_pass(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from fakes.ollama_server import FakeOllama, Reply
 
 from services.analysis import STYLE_PARAMETERS, PromptAnalysis, analyze_keywords
 from services.ollama_analyzer import SCHEMA, SYSTEM, OllamaSettings, analyze
-from tests.fakes.ollama_server import FakeOllama, Reply
 
 PROMPT = "oil painting of a knight in a castle <lora:detail:0.6>"
 NEGATIVE = "blurry"
