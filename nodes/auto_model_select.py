@@ -6,8 +6,9 @@ import nodes as comfy_nodes
 from comfy_api.latest import io
 
 from ..services.analysis import PromptAnalysis
-from ..services.selection import SelectionError, choose_checkpoint
-from .common import CATEGORY, Analysis, Selection, library_signature, load_library
+from ..services.recommend import select_checkpoint
+from ..services.selection import QUALITY_STEPS, SelectionError
+from .common import CATEGORY, Analysis, Selection, library_signature, load_library, vram_budget_gb
 
 AUTO = "auto"
 
@@ -29,6 +30,8 @@ class AutoModelSelect(io.ComfyNode):
                     default=AUTO,
                     tooltip="auto: chosen for the prompt. Pick a file to decide yourself.",
                 ),
+                io.Combo.Input("quality", options=list(QUALITY_STEPS), default="balanced",
+                               tooltip="Scales the recommended steps: fast 0.6x, high 1.3x, ultra 1.6x."),
             ],
             outputs=[
                 io.Model.Output("model", display_name="MODEL"),
@@ -42,6 +45,7 @@ class AutoModelSelect(io.ComfyNode):
                 io.Int.Output("width", display_name="width"),
                 io.Int.Output("height", display_name="height"),
                 io.String.Output("explanation", display_name="explanation"),
+                io.Int.Output("clip_skip", display_name="clip_skip"),
             ],
         )
 
@@ -52,16 +56,20 @@ class AutoModelSelect(io.ComfyNode):
         return library_signature() if checkpoint == AUTO else checkpoint
 
     @classmethod
-    def execute(cls, analysis: dict, checkpoint: str = AUTO) -> io.NodeOutput:
+    def execute(cls, analysis: dict, checkpoint: str = AUTO, quality: str = "balanced") -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
         try:
-            selection = choose_checkpoint(load_library(), parsed, None if checkpoint == AUTO else checkpoint)
+            selection, _ = select_checkpoint(load_library(), parsed, None if checkpoint == AUTO else checkpoint,
+                                             vram_budget_gb(), quality)
         except SelectionError as exc:
             raise ValueError(f"Auto Model Select: {exc}") from exc
         try:
             model, clip, vae = comfy_nodes.CheckpointLoaderSimple().load_checkpoint(selection.checkpoint)
             if selection.vae:
                 (vae,) = comfy_nodes.VAELoader().load_vae(selection.vae)
+            clip_skip = int(selection.parameters.get("clip_skip", 1))
+            if clip_skip > 1:
+                (clip,) = comfy_nodes.CLIPSetLastLayer().set_last_layer(clip, -clip_skip)
         except Exception as exc:  # ComfyUI's loaders raise many kinds; name the file and the fix
             raise ValueError(
                 f"Auto Model Select: loading {selection.checkpoint} failed ({exc}). The file may be corrupt or "
@@ -74,5 +82,5 @@ class AutoModelSelect(io.ComfyNode):
         info = {**selection.to_dict(), "analysis": analysis}
         return io.NodeOutput(
             model, clip, vae, info, int(p["steps"]), float(p["cfg"]), sampler, scheduler,
-            int(p["width"]), int(p["height"]), text, ui={"text": [text]},
+            int(p["width"]), int(p["height"]), text, clip_skip, ui={"text": [text]},
         )

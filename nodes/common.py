@@ -25,7 +25,18 @@ def library_folders() -> dict[str, list[Path]]:
 
 
 def load_library() -> Library:
-    return scan(library_folders())
+    """The indexed library; the index in our cache folder makes this a stat of each file after the first time."""
+    return scan(library_folders(), cache_dir())
+
+
+def vram_budget_gb() -> float | None:
+    """Total memory of the GPU ComfyUI samples on; None on the CPU, where no model is too big to try."""
+    import comfy.model_management as mm
+
+    device = mm.get_torch_device()
+    if getattr(device, "type", "cpu") == "cpu":
+        return None
+    return float(mm.get_total_memory(device)) / 1024**3
 
 
 def library_signature() -> str:

@@ -45,7 +45,8 @@ class LoRARecommender(io.ComfyNode):
     def execute(cls, model, clip, analysis: dict, selection: dict, max_loras: int = 3,
                 weight_scale: float = 1.0) -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
-        plan = plan_loras(load_library(), parsed, selection["family"], max_loras, weight_scale)
+        plan = plan_loras(load_library(), parsed, selection["family"], max_loras, weight_scale,
+                          base_model=selection.get("base_model"))
         loader = comfy_nodes.LoraLoader()
         for lora in plan.loras:
             try:

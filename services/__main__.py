@@ -6,19 +6,26 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 
+if TYPE_CHECKING:
+    from .analysis import PromptAnalysis
 
-def _analysis(args: argparse.Namespace, prompt: str, negative: str):  # type: ignore[no-untyped-def]
+
+def _analysis(args: argparse.Namespace, prompt: str, negative: str) -> PromptAnalysis:
     from .analysis import analyze_keywords
 
-    if getattr(args, "no_ollama", True):
+    if args.no_ollama:
         return analyze_keywords(prompt, negative)
-    from .ollama_analyzer import analyze
+    from .ollama_analyzer import OllamaSettings, analyze
 
-    return analyze(prompt, negative)
+    settings = OllamaSettings.from_env()
+    settings = replace(settings, host=args.ollama_url or settings.host, model=args.ollama_model or settings.model)
+    return analyze(prompt, negative, settings)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -29,7 +36,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     from .library import folders_under, scan
 
-    library = scan(folders_under(args.models_root))
+    library = scan(folders_under(args.models_root), args.cache_dir)
     for entry in library.entries:
         problems = f"  ! {'; '.join(entry.problems)}" if entry.problems else ""
         print(f"{entry.kind:12} {entry.family:8} {entry.base_model or '-':12} {entry.name}{problems}")
@@ -42,19 +49,20 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from .recommend import recommend
     from .selection import SelectionError
 
-    library = scan(folders_under(args.models_root))
+    library = scan(folders_under(args.models_root), args.cache_dir)
     if args.prompts_file:
         lines = Path(args.prompts_file).read_text(encoding="utf-8").splitlines()
         requests = [json.loads(line) for line in lines if line.strip()]
     else:
-        requests = [{"id": "1", "prompt": args.prompt or "", "negative_prompt": args.negative}]
+        requests = [{"prompt": args.prompt or "", "negative_prompt": args.negative}]
     status = 0
     for request in requests:
         analysis = _analysis(args, request.get("prompt", ""), request.get("negative_prompt", ""))
+        answer = {"id": request["id"]} if request.get("id") is not None else {}
         try:
-            answer = {"id": request.get("id"), **recommend(library, analysis, args.max_loras).to_dict()}
+            answer |= recommend(library, analysis, args.max_loras, vram_gb=args.vram_gb, quality=args.quality).to_dict()
         except SelectionError as exc:
-            answer = {"id": request.get("id"), "error": str(exc)}
+            answer["error"] = str(exc)
             status = 1
         print(json.dumps(answer, ensure_ascii=False))
     return status
@@ -75,14 +83,28 @@ def cmd_hash(args: argparse.Namespace) -> int:
 
 
 def cmd_read_image(args: argparse.Namespace) -> int:
-    from .image_file import RECORD_KEY, read_png_text
+    from .image_file import RECORD_KEY, read_metadata
+    from .saved_generation import read_generation
 
-    chunks = read_png_text(args.image)
-    print("parameters:\n" + chunks.get("parameters", "(none)"))
-    if RECORD_KEY in chunks:
-        print(f"{RECORD_KEY}:\n" + json.dumps(json.loads(chunks[RECORD_KEY]), indent=2, ensure_ascii=False))
-    print("ComfyUI chunks: " + ", ".join(k for k in ("prompt", "workflow") if k in chunks))
-    return 0
+    chunks = read_metadata(args.image)
+    answer = read_generation(chunks).to_dict()
+    if args.all:
+        answer["embedded"] = {k: json.loads(v) if k in ("prompt", "workflow", RECORD_KEY) else v
+                              for k, v in chunks.items()}
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0 if chunks else 1
+
+
+def _ollama_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-ollama", action="store_true", help="keyword analysis only, no LLM")
+    p.add_argument("--ollama-url", help="Ollama server (default: $OLLAMA_HOST or http://127.0.0.1:11434)")
+    p.add_argument("--ollama-model", help="an installed model name, or auto")
+
+
+def cmd_metadata(args: argparse.Namespace) -> int:
+    from .metadata_fetch import run_command
+
+    return run_command(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,11 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="analyse a prompt (style, content, concepts)")
     p.add_argument("prompt")
     p.add_argument("--negative", default="")
-    p.add_argument("--no-ollama", action="store_true", default=True)
+    _ollama_options(p)
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("scan", help="list the models under a ComfyUI-style models folder")
     p.add_argument("--models-root", required=True)
+    p.add_argument("--cache-dir", help="keep the index here, so a rescan only stats files")
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("recommend", help="recommend checkpoint, VAE, parameters and LoRAs (one JSON line per prompt)")
@@ -107,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts-file", help="JSON lines with id, prompt, negative_prompt")
     p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
     p.add_argument("--max-loras", type=int, default=3)
-    p.add_argument("--no-ollama", action="store_true", default=True)
+    p.add_argument("--vram-gb", type=float, help="leave out checkpoints that need more GPU memory")
+    p.add_argument("--quality", choices=["fast", "balanced", "high", "ultra"], default="balanced")
+    _ollama_options(p)
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser("hash", help="SHA-256, AutoV2 and AutoV3 of model files (cached)")
@@ -115,8 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
     p.set_defaults(func=cmd_hash)
 
-    p = sub.add_parser("read-image", help="print the metadata embedded in a saved image")
+    p = sub.add_parser("metadata", help="hash a models folder and look the files up on CivitAI / Hugging Face "
+                       "(online: only hashes are sent); one JSON line of counts")
+    p.add_argument("--models-root", required=True)
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    p.add_argument("--civitai-url", default="https://civitai.com", help="https://civitai.com or https://civitai.red")
+    p.add_argument("--hf-url", default="https://huggingface.co")
+    p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
+    p.add_argument("--proxy", help="socks5h://host:port (e.g. Tor) or http://host:port; fails closed")
+    p.add_argument("--write-sidecars", action="store_true", help="also write <model>.ig.json next to each found model")
+    p.set_defaults(func=cmd_metadata)
+
+    p = sub.add_parser("read-image", help="what a saved image says about its generation, as JSON (PNG, JPEG, WebP)")
     p.add_argument("image")
+    p.add_argument("--all", action="store_true", help="add the embedded chunks themselves")
     p.set_defaults(func=cmd_read_image)
     return parser
 

@@ -10,38 +10,23 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-STYLE_WORDS: dict[str, tuple[str, ...]] = {
-    "realistic": (
-        "photo", "photograph", "photography", "photorealistic", "realistic", "realism", "dslr",
-        "35mm", "85mm", "bokeh", "raw photo", "cinematic", "film grain", "portrait photo",
-        "hyperrealistic", "lifelike", "documentary",
-    ),
-    "anime": (
-        "anime", "manga", "waifu", "1girl", "1boy", "chibi", "cel shaded", "cel-shaded",
-        "visual novel", "kawaii", "shoujo", "shonen", "ghibli",
-    ),
-    "artistic": (
-        "painting", "oil painting", "watercolor", "watercolour", "impressionist", "sketch",
-        "illustration", "ink", "concept art", "pixel art", "art nouveau", "gouache",
-        "charcoal", "pastel", "storybook", "pencil", "lineart", "ukiyo-e", "canvas",
-    ),
-    "3d": (
-        "3d", "3d render", "render", "octane", "blender", "unreal engine", "cgi", "pixar",
-        "isometric", "low poly", "clay", "claymation", "c4d", "ray tracing",
-    ),
-}
+from .vocabulary import STYLES, concepts_in, fold, style_scores, words_in
 
 CONTENT_WORDS: dict[str, tuple[str, ...]] = {
-    "portrait": ("portrait", "headshot", "face", "close-up", "closeup", "selfie"),
+    "portrait": ("portrait", "headshot", "face", "close-up", "closeup", "selfie", "retrato", "rostro"),
     "character": (
         "woman", "man", "girl", "boy", "knight", "warrior", "wizard", "witch", "person",
         "character", "1girl", "1boy", "samurai", "princess", "soldier", "elf", "robot", "fisherman",
-        "lady", "child", "king", "queen", "pirate", "ninja", "astronaut", "chef", "old man",
+        "lady", "child", "king", "queen", "pirate", "ninja", "astronaut", "chef", "old man", "paladin",
+        "pilot", "inventor", "mujer", "hombre", "chica", "chico", "nina", "nino", "anciana", "anciano",
     ),
-    "animal": ("cat", "dog", "fox", "wolf", "bird", "horse", "dragon", "owl", "animal", "tiger"),
-    "landscape": ("landscape", "mountain", "forest", "valley", "lake", "ocean", "sunset", "field"),
-    "architecture": ("building", "castle", "cathedral", "interior", "architecture", "house", "temple"),
-    "scene": ("city", "street", "market", "battle", "crowd", "room", "tavern", "cityscape"),
+    "animal": ("cat", "dog", "fox", "wolf", "bird", "horse", "dragon", "owl", "animal", "tiger", "puppy",
+               "kitten", "snail", "crane", "gato", "perro", "zorro", "dragon", "pajaro"),
+    "landscape": ("landscape", "mountain", "forest", "valley", "lake", "ocean", "sunset", "field", "coast",
+                  "paisaje", "montana", "bosque"),
+    "architecture": ("building", "castle", "cathedral", "interior", "architecture", "house", "temple",
+                     "living room", "cafe", "shop", "city block", "edificio", "casa"),
+    "scene": ("city", "street", "market", "battle", "crowd", "room", "tavern", "cityscape", "ciudad", "calle"),
     "object": ("product", "bottle", "car", "watch", "shoe", "cup", "object", "still life"),
     "abstract": ("abstract", "fractal", "pattern", "geometric", "surreal shapes"),
 }
@@ -54,13 +39,11 @@ STYLE_PARAMETERS: dict[str, dict[str, Any]] = {
     "3d": {"steps": 30, "cfg": 6.5, "sampler": "dpmpp_2m", "scheduler": "karras"},
 }
 
-DEFAULT_STYLE = "realistic"
+DEFAULT_STYLE = "realistic"  # what an unadorned prompt ("a cat") most often means
 ANALYSIS_SCHEMA_VERSION = 1
 
 _LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([-+]?\d*\.?\d+))?[^>]*>", re.IGNORECASE)
 _WEIGHTED = re.compile(r"\(([^():]+):[-+]?\d*\.?\d+\)")
-_WORD = re.compile(r"[a-z0-9][a-z0-9\-']*")
-_NON_WORD = re.compile(r"[^a-z0-9\-' ]")
 
 
 @dataclass
@@ -125,39 +108,32 @@ def normalise(text: str) -> str:
 
 
 def _phrase_hits(text: str, words: tuple[str, ...]) -> list[str]:
-    padded = " " + _NON_WORD.sub(" ", text) + " "
+    padded = fold(text)
     return [w for w in words if f" {w} " in padded]
 
 
 def extract_concepts(text: str) -> list[str]:
-    """Content words and short phrases (comma-separated chunks), in prompt order, de-duplicated."""
-    stop = {
-        "a", "an", "the", "of", "in", "on", "at", "with", "and", "or", "to", "by", "for", "from",
-        "very", "highly", "best", "quality", "masterpiece", "detailed", "high", "resolution", "is",
-    }
-    seen: list[str] = []
-    for word in _WORD.findall(text):
-        if word not in stop and len(word) > 1 and word not in seen:
-            seen.append(word)
-    return seen
+    """Canonical concepts the vocabulary recognises, then the prompt's other content words, de-duplicated."""
+    found = list(concepts_in(text))
+    noise = {"masterpiece", "quality", "resolution", "score", "up"}
+    for word in words_in(text):
+        if word not in noise and word not in found:
+            found.append(word)
+    return found
 
 
 def analyze_keywords(prompt: str, negative_prompt: str = "") -> PromptAnalysis:
     cleaned, user_loras = split_user_loras(prompt)
     text = normalise(cleaned)
-    scores: dict[str, float] = {}
-    hits: dict[str, list[str]] = {}
-    for style, words in STYLE_WORDS.items():
-        hits[style] = _phrase_hits(text, words)
-        scores[style] = float(len(hits[style]))
-    best = max(scores, key=lambda s: scores[s])
+    scores = style_scores(text)
+    best = max(STYLES, key=lambda s: scores[s])
     reasons: list[str] = []
     if scores[best] == 0:
         style = DEFAULT_STYLE
         reasons.append(f"No style words found; defaulting to {DEFAULT_STYLE}.")
     else:
         style = best
-        reasons.append(f"Style {style} from: {', '.join(hits[style])}.")
+        reasons.append(f"Style {style} ({scores[style]:g} against {sorted(scores.values())[-2]:g} for the next).")
     content_hits = {c: _phrase_hits(text, words) for c, words in CONTENT_WORDS.items()}
     content = max(content_hits, key=lambda c: len(content_hits[c]))
     if not content_hits[content]:

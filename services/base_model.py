@@ -36,15 +36,17 @@ DEFAULT_BASE_OF_FAMILY = {
     "sd3": "SD 3.5",
 }
 
-# Free-text spellings found in sidecars and kohya metadata.
-_ALIASES = {
-    "sd1": "SD 1.5", "sd15": "SD 1.5", "sd 1.5": "SD 1.5", "sd1.5": "SD 1.5", "v1": "SD 1.5",
-    "sd2": "SD 2.1", "sd 2.1": "SD 2.1", "v2": "SD 2.1",
-    "sdxl": "SDXL 1.0", "sdxl 1.0": "SDXL 1.0", "sdxl_base_v1-0": "SDXL 1.0", "stable-diffusion-xl-v1-base": "SDXL 1.0",
-    "pony": "Pony", "illustrious": "Illustrious", "noobai": "NoobAI",
-    "flux": "Flux.1 D", "flux.1 d": "Flux.1 D", "flux-1-dev": "Flux.1 D", "flux.1 s": "Flux.1 S", "flux-1-schnell": "Flux.1 S",
-    "sd3": "SD 3.5", "sd 3.5": "SD 3.5", "stable-diffusion-v3": "SD 3.5",
-}
+# Free-text spellings found in sidecars and kohya metadata (ss_sd_model_name, ss_base_model_version,
+# modelspec.architecture), most specific first: the first substring found decides.
+_SPELLINGS: tuple[tuple[str, str], ...] = (
+    ("pony", "Pony"), ("illustrious", "Illustrious"), ("noobai", "NoobAI"),
+    ("schnell", "Flux.1 S"), ("flux.1 s", "Flux.1 S"), ("flux-1-dev", "Flux.1 D"), ("flux1-dev", "Flux.1 D"),
+    ("flux.1 d", "Flux.1 D"), ("flux1", "Flux.1 D"), ("flux", "Flux.1 D"),
+    ("sd3.5", "SD 3.5"), ("sd 3.5", "SD 3.5"), ("stable-diffusion-v3", "SD 3.5"), ("sd3", "SD 3.5"),
+    ("sdxl", "SDXL 1.0"), ("sd_xl", "SDXL 1.0"), ("stable-diffusion-xl", "SDXL 1.0"), ("xl_base", "SDXL 1.0"),
+    ("sd 2", "SD 2.1"), ("sd2", "SD 2.1"), ("v2-1", "SD 2.1"), ("stable-diffusion-v2", "SD 2.1"),
+    ("sd 1", "SD 1.5"), ("sd1", "SD 1.5"), ("sd_v1", "SD 1.5"), ("v1-5", "SD 1.5"), ("stable-diffusion-v1", "SD 1.5"),
+)
 
 
 def canonical_base(name: str | None) -> str | None:
@@ -56,12 +58,7 @@ def canonical_base(name: str | None) -> str | None:
         if text.lower() == base.lower():
             return base
     key = text.lower()
-    if key in _ALIASES:
-        return _ALIASES[key]
-    for alias, base in _ALIASES.items():
-        if len(alias) > 3 and alias in key:
-            return base
-    return None
+    return next((base for spelling, base in _SPELLINGS if spelling in key), None)
 
 
 def family_of(base: str | None) -> str:

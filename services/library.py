@@ -1,28 +1,48 @@
 """The model library: what checkpoints, LoRAs and VAEs the user has, and what is known of each.
 
-Sources are folders per kind (from ComfyUI's folder_paths inside ComfyUI, or a
+Sources are folders per kind (ComfyUI's folder_paths inside ComfyUI, or a
 ComfyUI-style models root outside it). Only safetensors headers and sidecar
-files are read: tensors are never loaded and pickle files are never opened.
+files are read: tensors are never loaded, pickle files never opened, whole
+files never hashed. Metadata is merged with a fixed precedence: other tools'
+sidecars (LoRA Manager, CivitAI Helper, Stability Matrix, A1111), then the
+training metadata embedded in the file, then the file name.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from . import base_model as bases
-from .safetensors_header import HeaderError, read_header
-from .sidecars import read_sidecars
+from .safetensors_header import HeaderError, SafetensorsHeader, read_header
+from .sidecars import READERS, read_sidecars
+from .vocabulary import GENERIC, concepts_in, fold, split_camel, style_scores, words_in
 
 log = logging.getLogger(__name__)
 
 KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
-PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
+SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
+ENTRY_VERSION = 5  # bump when describe() learns something new: cached entries are then re-read
+
+# LoRA categories, from the words their metadata uses (first match wins).
+CATEGORY_WORDS = (
+    ("character", {"character", "original character", "oc", "characters"}),
+    ("detail", {"detail", "enhancer", "slider", "tool", "quality", "fix", "detailer", "tweaker"}),
+    ("lighting", {"lighting"}),
+    ("background", {"background", "backgrounds"}),
+    ("clothing", {"clothing", "outfit", "clothes"}),
+    ("pose", {"pose", "poses"}),
+    ("style", {"style", "styles", "artstyle"}),
+    ("concept", {"concept", "effect", "concepts"}),
+)
 
 
 @dataclass
@@ -36,24 +56,42 @@ class ModelEntry:
     title: str = ""
     tags: list[str] = field(default_factory=list)
     trigger_words: list[str] = field(default_factory=list)
+    trigger_guessed: bool = False  # from training tags or the name, not from published metadata
     preferred_weight: float | None = None
     description: str = ""
+    training_tags: list[str] = field(default_factory=list)
+    popularity: float = 0.0
+    recommended: dict[str, Any] = field(default_factory=dict)
+    has_vae: bool | None = None
     sources: list[str] = field(default_factory=list)
     embedded_hash: str | None = None  # kohya's sshs_model_hash (AutoV3 source)
     problems: list[str] = field(default_factory=list)
+    # Derived once when the file is read, so searching thousands of entries stays cheap.
+    concepts: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    tag_keys: list[str] = field(default_factory=list)  # whole tags and trigger words: strong evidence when in a prompt
+    styles: dict[str, float] = field(default_factory=dict)
+    category: str = ""
 
     @property
     def usable(self) -> bool:
         """A file whose header could not be read would fail to load: never pick it."""
         return not any(p.startswith("unreadable") for p in self.problems)
 
+    @property
+    def known(self) -> bool:
+        """Some metadata beyond the file name speaks for it."""
+        return bool(self.sources)
+
     def words(self) -> set[str]:
-        """Lower-case words of title, name, tags and trigger words, for matching against prompts."""
-        text = " ".join([self.title, self.name, *self.tags, *self.trigger_words])
-        return set(re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()))
+        return set(self.keywords)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelEntry:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
@@ -61,7 +99,14 @@ class Library:
     entries: list[ModelEntry]
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
-        return [e for e in self.entries if e.kind == kind]
+        return self._by_kind.get(kind, [])
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[ModelEntry]]:
+        grouped: dict[str, list[ModelEntry]] = {}
+        for e in self.entries:
+            grouped.setdefault(e.kind, []).append(e)
+        return grouped
 
     def find(self, kind: str, name: str) -> ModelEntry | None:
         """By ComfyUI name, then by file stem (how `<lora:stem:w>` tags name files)."""
@@ -75,37 +120,110 @@ class Library:
                 return e
         return None
 
+    @cached_property
+    def lora_index(self) -> dict[str, list[ModelEntry]]:
+        """Concept or keyword -> LoRAs that carry it: scoring looks only at LoRAs sharing a key with the prompt."""
+        index: dict[str, list[ModelEntry]] = {}
+        for e in self.of_kind("loras"):
+            for key in {*e.concepts, *e.keywords}:
+                index.setdefault(key, []).append(e)
+        return index
+
+    @cached_property
+    def rarity(self) -> dict[str, float]:
+        """Inverse document frequency of each key over the LoRAs: rare keys say more."""
+        total = max(1, len(self.of_kind("loras")))
+        return {key: math.log(1 + total / len(items)) for key, items in self.lora_index.items()}
+
 
 def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
-    """A ComfyUI-style models root: checkpoints/, loras/, vae/ (unet/ and diffusion_models/ ignored here)."""
+    """A ComfyUI-style models root: checkpoints/, loras/, vae/ (diffusion_models/ and unet/ count as checkpoints)."""
     root = Path(models_root)
-    return {kind: [root / kind] for kind in KINDS}
+    return {
+        "checkpoints": [root / "checkpoints", root / "diffusion_models", root / "unet"],
+        "loras": [root / "loras"],
+        "vae": [root / "vae"],
+    }
 
 
-def scan(folders: dict[str, list[Path]]) -> Library:
+def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> Library:
+    """Index the folders; with a cache folder, unchanged files are not read again (see index.py)."""
+    from .index import IndexCache
+
+    cache = IndexCache(Path(cache_dir)) if cache_dir else None
     entries: list[ModelEntry] = []
+    fresh: list[tuple[str, str, ModelEntry]] = []
+    known = cache.load() if cache else {}
+    seen: set[str] = set()
     for kind, paths in folders.items():
-        seen: set[str] = set()
+        names: set[str] = set()
+        stems: dict[str, str] = {}
         for folder in paths:
-            for path, name in _model_files(Path(folder)):
-                if name in seen:  # ComfyUI resolves a name to the first folder that has it
+            for path, name, signature in model_files(Path(folder)):
+                if name in names:  # ComfyUI resolves a name to the first folder that has it
                     continue
-                seen.add(name)
-                entries.append(describe(kind, path, name))
+                names.add(name)
+                key = f"{kind}\0{path}"
+                seen.add(key)
+                cached = known.get(key)
+                if cached and cached[0] == signature:
+                    entry = cached[1]
+                else:
+                    entry = describe(kind, path, name)
+                    fresh.append((key, signature, entry))
+                stem = Path(name).stem.lower()
+                if stem in stems and not any("same file name" in p for p in entry.problems):
+                    entry.problems.append(f"same file name as {stems[stem]}; `<lora:{stem}>` means the first")
+                stems.setdefault(stem, name)
+                entries.append(entry)
+    if cache:
+        cache.update(fresh, [k for k in known if k not in seen])
     return Library(entries)
 
 
-def _model_files(folder: Path) -> list[tuple[Path, str]]:
-    if not folder.is_dir():
-        return []
-    found: list[tuple[Path, str]] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for filename in sorted(filenames):
-            if filename.lower().endswith(MODEL_SUFFIXES):
-                path = Path(dirpath) / filename
-                found.append((path, path.relative_to(folder).as_posix()))
-    return found
+def model_files(folder: Path) -> list[tuple[Path, str, str]]:
+    """(path, ComfyUI name, signature) of every model file under folder.
+
+    The signature changes when the file or one of its sidecars changes. Symbolic
+    links are followed, but a folder already visited (a link loop) is skipped.
+    """
+    found: list[tuple[Path, str, str]] = []
+    visited: set[tuple[int, int]] = set()
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            st = current.stat()
+            if (st.st_dev, st.st_ino) in visited:
+                continue
+            visited.add((st.st_dev, st.st_ino))
+            with os.scandir(current) as it:
+                items = sorted(it, key=lambda d: d.name)
+        except OSError:
+            continue
+        names = {d.name for d in items}
+        for item in items:
+            try:
+                if item.is_dir():
+                    if not item.name.startswith("."):
+                        stack.append(Path(item.path))
+                    continue
+                if not item.name.lower().endswith(MODEL_SUFFIXES):
+                    continue
+                st = item.stat()
+            except OSError:
+                continue
+            stem = item.name.rsplit(".", 1)[0]
+            parts = [f"{st.st_size}:{st.st_mtime_ns}"]
+            for suffix in SIDECAR_SUFFIXES:
+                if stem + suffix in names:
+                    try:
+                        parts.append(f"{suffix}:{os.stat(os.path.join(current, stem + suffix)).st_mtime_ns}")
+                    except OSError:
+                        pass
+            path = Path(item.path)
+            found.append((path, path.relative_to(folder).as_posix(), f"v{ENTRY_VERSION}|" + "|".join(parts)))
+    return sorted(found, key=lambda f: f[1])
 
 
 def describe(kind: str, path: Path, name: str) -> ModelEntry:
@@ -119,7 +237,10 @@ def describe(kind: str, path: Path, name: str) -> ModelEntry:
             log.warning("Intelligent Generation: %s", exc)
         else:
             family = bases.family_from_tensors(header.tensors)
+            entry.has_vae = _has_vae(header) if kind == "checkpoints" else None
             _apply_embedded(entry, header.metadata)
+            if family == "flux" and not any("guidance_in" in k for k in header.tensors) and kind == "checkpoints":
+                entry.base_model = entry.base_model or "Flux.1 S"
     sidecars, problems = read_sidecars(path)
     entry.problems.extend(problems)
     for info in reversed(sidecars):  # lowest precedence first, so better sources overwrite
@@ -127,12 +248,22 @@ def describe(kind: str, path: Path, name: str) -> ModelEntry:
         entry.base_model = bases.canonical_base(info.base_model) or entry.base_model
         entry.title = info.title or entry.title
         entry.tags = _merge(info.tags, entry.tags)
-        entry.trigger_words = info.trigger_words or entry.trigger_words
-        entry.preferred_weight = info.preferred_weight or entry.preferred_weight
+        if info.trigger_words:
+            entry.trigger_words, entry.trigger_guessed = info.trigger_words, False
+        entry.preferred_weight = info.preferred_weight or info.example_weight or entry.preferred_weight
         entry.description = info.description or entry.description
+        entry.popularity = info.popularity or entry.popularity
+        entry.recommended = info.recommended or entry.recommended
     entry.sources.reverse()
     _settle_family(entry, family)
+    if kind == "loras" and not entry.trigger_words:
+        _guess_trigger(entry)
+    _derive(entry)
     return entry
+
+
+def _has_vae(header: SafetensorsHeader) -> bool:
+    return any(k.startswith(("first_stage_model.", "vae.")) for k in header.tensors)
 
 
 def _apply_embedded(entry: ModelEntry, metadata: dict[str, str]) -> None:
@@ -140,16 +271,47 @@ def _apply_embedded(entry: ModelEntry, metadata: dict[str, str]) -> None:
     if not metadata:
         return
     entry.sources.append("embedded")
-    base = metadata.get("modelspec.architecture") or metadata.get("ss_base_model_version") or ""
-    entry.base_model = bases.canonical_base(base.split("/")[0]) or entry.base_model
-    if metadata.get("modelspec.title"):
-        entry.title = metadata["modelspec.title"]
+    for key in ("ss_sd_model_name", "modelspec.architecture", "ss_base_model_version"):
+        base = bases.canonical_base(metadata.get(key, "").split("/")[0])
+        if base:
+            entry.base_model = base
+            break
+    title = metadata.get("modelspec.title") or metadata.get("ss_output_name")
+    if title:
+        entry.title = split_camel(title).replace("_", " ")
     if metadata.get("modelspec.tags"):
         entry.tags = _merge([t.strip() for t in metadata["modelspec.tags"].split(",")], entry.tags)
     if metadata.get("modelspec.trigger_phrase"):
         entry.trigger_words = [metadata["modelspec.trigger_phrase"]]
     if metadata.get("sshs_model_hash"):
         entry.embedded_hash = metadata["sshs_model_hash"].lower()
+    entry.training_tags = _training_tags(metadata.get("ss_tag_frequency", ""))
+
+
+def _training_tags(raw: str, limit: int = 16) -> list[str]:
+    """Caption tags in the order kohya recorded them; captions usually start with the trigger."""
+    try:
+        datasets = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        return []
+    tags: list[str] = []
+    if isinstance(datasets, dict):
+        for counts in datasets.values():
+            if isinstance(counts, dict):
+                tags.extend(str(t).strip() for t in counts if str(t).strip() and str(t).strip() not in tags)
+    return tags[:limit]
+
+
+def _guess_trigger(entry: ModelEntry) -> None:
+    """No published trigger word: the first training tag (captions usually start with it) unless it is a
+    generic caption tag; with no metadata at all, the concept its file name names ("ActionPoseXL")."""
+    for tag in entry.training_tags[:1]:
+        if tag.lower() not in GENERIC and not re.fullmatch(r"\d+(girl|boy)s?|solo", tag.lower()):
+            entry.trigger_words, entry.trigger_guessed = [tag], True
+    if not entry.training_tags and not entry.sources:
+        named = concepts_in(split_camel(Path(entry.name).stem))
+        if named:
+            entry.trigger_words, entry.trigger_guessed = [next(iter(named.values()))], True
 
 
 def _settle_family(entry: ModelEntry, detected: str) -> None:
@@ -165,12 +327,29 @@ def _settle_family(entry: ModelEntry, detected: str) -> None:
         entry.base_model = bases.DEFAULT_BASE_OF_FAMILY.get(entry.family)
 
 
+def _derive(entry: ModelEntry) -> None:
+    """Concepts, keywords, style leaning and category, from everything known."""
+    named = " , ".join([entry.title, split_camel(Path(entry.name).stem), *entry.tags, *entry.trigger_words])
+    # Training captions describe the dataset ("1boy"), not the style, so they count for concepts only.
+    text = " , ".join([named, entry.description[:400]])
+    entry.concepts = sorted(concepts_in(named).keys() | concepts_in(" , ".join(entry.training_tags[:8])).keys())
+    if not entry.tags:  # sparse metadata (A1111's sidecar has no tags): the description has to speak
+        entry.concepts = sorted(set(entry.concepts) | concepts_in(entry.description[:400]).keys())
+    entry.keywords = sorted({w for w in words_in(named) if w not in GENERIC} | {
+        re.sub(r"[^a-z0-9]", "", t.lower()) for t in entry.trigger_words if t.strip()})
+    phrases = [*entry.tags, *entry.trigger_words] or [entry.title]  # a bare file name is all some LoRAs have
+    entry.tag_keys = sorted({fold(t).strip() for t in phrases if fold(t).strip() not in GENERIC and len(t.strip()) > 2})
+    entry.styles = {k: v for k, v in style_scores(text).items() if v}
+    lowered = {t.lower() for t in entry.tags} | set(words_in(named))
+    entry.category = next((c for c, words in CATEGORY_WORDS if lowered & words), "")
+
+
 def _merge(first: list[str], second: list[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
 def _title_from_name(path: Path) -> str:
-    return re.sub(r"[_\-.]+", " ", path.stem).strip()
+    return re.sub(r"[_\-.]+", " ", split_camel(path.stem)).strip()
 
 
 def _size(path: Path) -> int:

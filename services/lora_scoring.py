@@ -1,4 +1,14 @@
-"""Score LoRAs against an analysis and plan which to apply, at what weight, with which trigger words."""
+"""Score LoRAs against a prompt and plan which to apply, at what weight, with which trigger words.
+
+A LoRA is applied for what the prompt asks for, never for popularity:
+- a concept it is made for (its tags, trigger words, name or training tags, read
+  through the shared vocabulary) appears in the prompt, weighted by how rare that
+  concept is in the library;
+- a character LoRA only when the character is named;
+- a LoRA leaning strongly to another style (anime eyes on a photo) is left out;
+- a general detail enhancer fills a free slot, except on flat media (pixel art,
+  line art, watercolor ...) whose look it would spoil.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +18,12 @@ from typing import Any
 
 from .analysis import PromptAnalysis
 from .library import Library, ModelEntry
+from .vocabulary import FLAT_MEDIA, GENERIC, concepts_in, fold, split_camel, words_in
 
 DEFAULT_WEIGHT = 0.8
-MIN_SCORE = 1.0
-# Words too generic to count as a match between a prompt and a LoRA.
-GENERIC = {"lora", "v1", "v2", "v3", "sd15", "sdxl", "xl", "safetensors", "model", "style", "the", "a", "of"}
+DETAIL_WEIGHT = 0.5
+MIN_SCORE = 3.0
+STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
 
 @dataclass
@@ -22,6 +33,7 @@ class PlannedLora:
     score: float
     trigger_words: list[str]
     reason: str
+    base_model: str | None = None
 
 
 @dataclass
@@ -47,69 +59,188 @@ class LoraPlan:
         return "\n".join(lines + self.reasons)
 
 
-def score_lora(entry: ModelEntry, analysis: PromptAnalysis) -> tuple[float, list[str]]:
-    """Matched concept words count 1 each; a trigger word or tag matched whole counts 2."""
-    concepts = set(analysis.concepts) - GENERIC
-    words = entry.words() - GENERIC
-    matched = sorted(concepts & words)
-    score = float(len(matched))
-    text = analysis.clean_prompt.lower()
-    for phrase in [*entry.trigger_words, *entry.tags]:
-        if len(phrase) > 2 and re.search(rf"\b{re.escape(phrase.lower())}\b", text):
-            score += 2.0
-            matched.append(phrase)
-    if analysis.style in words:
-        score += 0.5
-    return score, list(dict.fromkeys(matched))
+@dataclass
+class PromptKeys:
+    """What a prompt asks for, in the terms LoRA metadata uses."""
+
+    style: str
+    concepts: dict[str, str]
+    words: set[str]
+    flat: bool
+    text: str  # folded prompt, for whole-phrase matches
+
+    @classmethod
+    def of(cls, analysis: PromptAnalysis) -> PromptKeys:
+        text = " , ".join([analysis.clean_prompt, *analysis.concepts])
+        concepts = concepts_in(text)
+        plain = words_in(analysis.clean_prompt)
+        # "kaede hoshino" also as "kaedehoshino", the way trigger words are often written.
+        joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
+        return cls(analysis.style, concepts, set(plain) | joined, bool(FLAT_MEDIA & concepts.keys()), fold(text))
+
+
+@dataclass
+class Match:
+    entry: ModelEntry
+    score: float
+    matched: list[str]
+    group: str  # one LoRA per group: two pixel-art LoRAs would fight
+
+
+def name_keys(entry: ModelEntry) -> set[str]:
+    """How a character is named: its trigger words, and the first word or two of its title ("Mossling the ...")."""
+    keys = {re.sub(r"[^a-z0-9]", "", t.lower()) for t in entry.trigger_words}
+    title = words_in(entry.title) or words_in(split_camel(entry.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]))
+    if title:
+        keys |= {title[0], "".join(title[:2])}
+    return keys - GENERIC
+
+
+def fights_style(entry: ModelEntry, style: str) -> bool:
+    if entry.category == "character" or not entry.styles:
+        return False
+    lean = max(entry.styles, key=lambda s: entry.styles[s])
+    return lean != style and entry.styles[lean] >= STRONG_LEAN and not entry.styles.get(style)
+
+
+def match_lora(entry: ModelEntry, keys: PromptKeys, rarity: dict[str, float]) -> Match | None:
+    """Strong evidence (a concept, a whole tag or trigger word, a character's name) is required; the
+    other shared words only add weight."""
+    concepts = sorted(set(entry.concepts) & keys.concepts.keys())
+    tags = [t for t in entry.tag_keys if f" {t} " in keys.text or t.replace(" ", "") in keys.words]
+    names = name_keys(entry) & keys.words
+    if entry.category == "character":
+        if not names:
+            return None  # characters only where they are asked for
+    elif not concepts and not tags:
+        return None
+    words = sorted(set(entry.keywords) & keys.words)
+    score = sum(2.0 * rarity.get(c, 1.0) for c in concepts)
+    score += sum(1.5 * rarity.get(w, 1.0) for w in names)
+    score += sum(0.5 * rarity.get(w, 1.0) for w in words if w not in names)
+    score += 1.5 * len(tags)
+    if score < MIN_SCORE:
+        return None
+    matched = [keys.concepts[c] for c in concepts] + tags + sorted(names)
+    group = concepts[0] if concepts else (entry.title.lower() or entry.name)
+    return Match(entry, score, matched, group)
+
+
+def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
+    """Every LoRA (of any family) that the prompt asks for, best first."""
+    candidates: dict[str, ModelEntry] = {}
+    for key in [*keys.concepts, *keys.words]:
+        for entry in library.lora_index.get(key, ()):
+            candidates[entry.path] = entry
+    found = []
+    for entry in candidates.values():
+        if keys.flat and entry.category == "detail":
+            continue  # detail LoRAs spoil flat media
+        if entry.usable and not fights_style(entry, keys.style):
+            m = match_lora(entry, keys, library.rarity)
+            if m:
+                found.append(m)
+    return sorted(found, key=lambda m: (-m.score, m.entry.name))
+
+
+def covered_groups(matches: list[Match], family: str) -> dict[str, float]:
+    """Concept group -> best score among LoRAs of this family: what a checkpoint of the family can offer."""
+    groups: dict[str, float] = {}
+    for m in matches:
+        if m.entry.family == family:
+            groups[m.group] = max(groups.get(m.group, 0.0), m.score)
+    return groups
 
 
 def plan_loras(
-    library: Library, analysis: PromptAnalysis, family: str, max_loras: int = 3, weight_scale: float = 1.0
+    library: Library,
+    analysis: PromptAnalysis,
+    family: str,
+    max_loras: int = 3,
+    weight_scale: float = 1.0,
+    base_model: str | None = None,
+    matches: list[Match] | None = None,
 ) -> LoraPlan:
+    keys = PromptKeys.of(analysis)
     rejected: dict[str, str] = {}
-    chosen: list[PlannedLora] = []
+    chosen: list[tuple[PlannedLora, ModelEntry]] = []
     reasons: list[str] = []
     for user in analysis.user_loras:
         entry = library.find("loras", user.name)
         if entry is None:
             reasons.append(f"<lora:{user.name}> is not in the loras folder; skipped it.")
             continue
-        if not _compatible(entry, family):
+        if entry.family != family:
             reasons.append(f"<lora:{user.name}> is for {entry.base_model}, not this checkpoint; kept it as you asked.")
-        chosen.append(PlannedLora(entry.name, user.weight, 0.0, entry.trigger_words, "named in your prompt"))
-    taken = {p.name for p in chosen}
-    scored: list[tuple[float, ModelEntry, list[str]]] = []
-    for entry in library.of_kind("loras"):
-        if entry.name in taken:
-            continue
-        if not entry.usable:
-            rejected[entry.name] = "unreadable file"
-        elif not _compatible(entry, family):
+        chosen.append((PlannedLora(entry.name, user.weight, 0.0, entry.trigger_words, "named in your prompt",
+                                   entry.base_model), entry))
+    taken = {e.name for _, e in chosen}
+    groups_taken: set[str] = set()
+    matches = matches if matches is not None else matches_for(library, keys)
+    for m in matches:
+        entry = m.entry
+        if entry.family != family or family == "unknown":
             rejected[entry.name] = f"incompatible: made for {entry.base_model or 'an unknown base'}"
-        else:
-            score, matched = score_lora(entry, analysis)
-            if score >= MIN_SCORE:
-                scored.append((score, entry, matched))
-            else:
-                rejected[entry.name] = "does not match the prompt"
-    scored.sort(key=lambda item: (-item[0], item[1].name))
-    for score, entry, matched in scored[: max(0, max_loras - len(chosen))]:
-        weight = round((entry.preferred_weight or DEFAULT_WEIGHT) * weight_scale, 2)
-        chosen.append(PlannedLora(entry.name, weight, score, entry.trigger_words, "matches " + ", ".join(matched)))
-    positive = add_trigger_words(analysis.clean_prompt, chosen)
-    return LoraPlan(chosen, positive, analysis.negative_prompt, rejected, reasons)
+            continue
+        if entry.name in taken or m.group in groups_taken:
+            continue
+        best = _best_of_group(m, matches, family, base_model)
+        if best.entry.name in taken:
+            continue
+        groups_taken.add(m.group)
+        chosen.append((PlannedLora(best.entry.name, 0.0, round(best.score, 2), best.entry.trigger_words,
+                                   "asked for: " + ", ".join(dict.fromkeys(best.matched)), best.entry.base_model),
+                       best.entry))
+        taken.add(best.entry.name)
+        if len(chosen) >= max_loras:
+            break
+    if len(chosen) < max_loras and not keys.flat:
+        detailer = _detailer(library, family, base_model, keys.style, taken)
+        if detailer:
+            chosen.append((PlannedLora(detailer.name, 0.0, 0.0, detailer.trigger_words,
+                                       "general detail enhancer", detailer.base_model), detailer))
+    elif keys.flat:
+        reasons.append("No detail enhancer: it would spoil the flat look of " + ", ".join(
+            sorted(FLAT_MEDIA & keys.concepts.keys())) + ".")
+    planned = [p for p, _ in chosen]
+    _set_weights(chosen, weight_scale)
+    positive = add_trigger_words(analysis.clean_prompt, planned)
+    return LoraPlan(planned, positive, analysis.negative_prompt, rejected, reasons)
 
 
-def _compatible(entry: ModelEntry, family: str) -> bool:
-    return entry.family == family and family != "unknown"
+def _best_of_group(first: Match, matches: list[Match], family: str, base_model: str | None) -> Match:
+    """Among LoRAs for the same concept: the exact base model first (Pony on Pony), then known metadata."""
+    same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
+    return min(same, key=lambda m: (m.entry.base_model != base_model, first.group not in concepts_in(m.entry.title),
+                                    not m.entry.known, m.entry.trigger_guessed, -m.score, -m.entry.popularity,
+                                    m.entry.name))
+
+
+def _detailer(library: Library, family: str, base_model: str | None, style: str, taken: set[str]) -> ModelEntry | None:
+    pool = [e for e in library.of_kind("loras")
+            if e.category == "detail" and e.family == family and e.usable and e.name not in taken
+            and not e.concepts and not fights_style(e, style)]
+    if not pool:
+        return None
+    return min(pool, key=lambda e: (e.base_model != base_model, not e.known, -e.popularity, e.name))
+
+
+def _set_weights(chosen: list[tuple[PlannedLora, ModelEntry]], scale: float) -> None:
+    """Metadata's weight, else a default; stacked LoRAs are turned down so they do not overcook the image."""
+    stack = 1.0 if len(chosen) <= 1 else 0.9 if len(chosen) == 2 else 0.8
+    for planned, entry in chosen:
+        if planned.reason == "named in your prompt":
+            continue
+        base = entry.preferred_weight or (DETAIL_WEIGHT if planned.reason.startswith("general") else DEFAULT_WEIGHT)
+        planned.weight = round(base * stack * scale, 2)
 
 
 def add_trigger_words(prompt: str, loras: list[PlannedLora]) -> str:
-    """Append each LoRA's first trigger word unless the prompt already has one of them."""
+    """Append each LoRA's first trigger word unless the prompt already has one of them; the user's text stays as is."""
     text = prompt.lower()
     extra: list[str] = []
     for lora in loras:
-        words = [w for w in lora.trigger_words if w.strip()]
+        words = [w.strip() for w in lora.trigger_words if w.strip()]
         if words and not any(w.lower() in text for w in words) and words[0] not in extra:
             extra.append(words[0])
     return ", ".join([prompt.strip(" ,"), *extra]) if extra else prompt

@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .analysis import CONTENT_WORDS, STYLE_PARAMETERS, STYLE_WORDS, PromptAnalysis, analyze_keywords
+from .analysis import CONTENT_WORDS, STYLE_PARAMETERS, PromptAnalysis, analyze_keywords
+from .vocabulary import STYLES
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ DEFAULT_HOST = "http://127.0.0.1:11434"
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "style": {"type": "string", "enum": sorted(STYLE_WORDS)},
+        "style": {"type": "string", "enum": sorted(STYLES)},
         "content_type": {"type": "string", "enum": sorted(CONTENT_WORDS)},
         "concepts": {"type": "array", "items": {"type": "string"}, "maxItems": 12},
     },
@@ -103,7 +104,7 @@ def _pick_model(client: Any, wanted: str) -> str:
 def _valid(data: Any) -> bool:
     return (
         isinstance(data, dict)
-        and data.get("style") in STYLE_WORDS
+        and data.get("style") in STYLES
         and data.get("content_type") in CONTENT_WORDS
         and isinstance(data.get("concepts"), list)
         and all(isinstance(c, str) for c in data["concepts"])

@@ -31,6 +31,9 @@ class SidecarInfo:
     preferred_weight: float | None = None
     description: str = ""
     sha256: str | None = None
+    popularity: float = 0.0  # downloads, only to break ties
+    recommended: dict[str, Any] = field(default_factory=dict)  # from example images' generation settings
+    example_weight: float | None = None  # the LoRA weight its example prompts use
 
 
 def html_to_text(value: Any) -> str:
@@ -73,6 +76,8 @@ def _from_civitai_version(data: dict[str, Any], source: str) -> SidecarInfo:
     files: list[Any] = data["files"] if isinstance(data.get("files"), list) else []
     sha = next((h for f in files if isinstance(f, dict) and (h := _sha256_of(f.get("hashes")))), None)
     title = " ".join(x for x in (model.get("name"), data.get("name")) if isinstance(x, str))
+    stats: dict[str, Any] = data["stats"] if isinstance(data.get("stats"), dict) else {}
+    recommended, weight = _from_images(data.get("images"))
     return SidecarInfo(
         source=source,
         base_model=data.get("baseModel") if isinstance(data.get("baseModel"), str) else None,
@@ -81,7 +86,39 @@ def _from_civitai_version(data: dict[str, Any], source: str) -> SidecarInfo:
         trigger_words=_strings(data.get("trainedWords")),
         description=html_to_text(data.get("description") or model.get("description")),
         sha256=sha,
+        popularity=_number(stats.get("downloadCount")),
+        recommended=recommended,
+        example_weight=weight,
     )
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+_LORA_TAG = re.compile(r"<lora:[^:>]+:([-+]?\d*\.?\d+)>")
+
+
+def _from_images(images: Any) -> tuple[dict[str, Any], float | None]:
+    """Generation settings of the first example image that has them, and a LoRA weight its prompt uses."""
+    if not isinstance(images, list):
+        return {}, None
+    for image in images:
+        meta = image.get("meta") if isinstance(image, dict) else None
+        if not isinstance(meta, dict):
+            continue
+        found: dict[str, Any] = {}
+        for key, name in (("steps", "steps"), ("cfgScale", "cfg"), ("sampler", "sampler"), ("Clip skip", "clip_skip")):
+            value = meta.get(key)
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                found[name] = value
+        size = meta.get("Size")
+        if isinstance(size, str) and re.fullmatch(r"\d{2,5}x\d{2,5}", size):
+            found["width"], found["height"] = (int(v) for v in size.split("x"))
+        prompt = meta.get("prompt")
+        match = _LORA_TAG.search(prompt) if isinstance(prompt, str) else None
+        return found, _float(match.group(1)) if match else None
+    return {}, None
 
 
 def _lora_manager(data: dict[str, Any]) -> SidecarInfo:
@@ -103,8 +140,10 @@ def _lora_manager(data: dict[str, Any]) -> SidecarInfo:
 
 
 def _stability_matrix(data: dict[str, Any]) -> SidecarInfo:
+    stats: dict[str, Any] = data["Stats"] if isinstance(data.get("Stats"), dict) else {}
     return SidecarInfo(
         source="stability_matrix",
+        popularity=_number(stats.get("downloadCount")),
         base_model=data.get("BaseModel") if isinstance(data.get("BaseModel"), str) else None,
         title=" ".join(x for x in (data.get("ModelName"), data.get("VersionName")) if isinstance(x, str)) or None,
         tags=_strings(data.get("Tags")),
@@ -120,7 +159,8 @@ def _a1111(data: dict[str, Any]) -> SidecarInfo:
     return SidecarInfo(
         source="a1111",
         base_model=base,
-        trigger_words=_strings(data.get("activation text")),
+        # A1111 inserts the activation text whole, so it stays one trigger.
+        trigger_words=[t] if isinstance(t := data.get("activation text"), str) and t.strip() else [],
         preferred_weight=_float(data.get("preferred weight")),
         description=html_to_text(data.get("description")),
         tags=_strings(data.get("notes")) if isinstance(data.get("notes"), list) else [],

@@ -34,13 +34,16 @@ def test_chain_in_process_loads_applies_and_saves(node_classes: dict[str, Any], 
         "anime girl with cat ears, cherry blossoms", "lowres", engine="keywords").args
     assert analysis["style"] == "anime" and "Analysis (keywords)" in text
     out = node_classes["IntelligentAutoModelSelect"].execute(analysis, "auto").args
-    model, clip, vae, selection, steps, cfg, sampler, scheduler, width, height, explanation = out
+    model, clip, vae, selection, steps, cfg, sampler, scheduler, width, height, explanation, clip_skip = out
     assert isinstance(model, comfy.model_patcher.ModelPatcher)
     assert selection["checkpoint"] == "tiny_anime_mix_v2.safetensors"
     assert (steps, sampler, width, height) == (28, "euler_ancestral", 448, 576)  # a character: portrait frame
+    assert clip_skip == 1
     model2, clip2, positive, negative, plan, prompt, _ = node_classes["IntelligentLoRARecommender"].execute(
         model, clip, analysis, selection, 3, 1.0).args
-    assert [lo["name"] for lo in plan["loras"]] == ["cat_ears_sd15.safetensors"]
+    # the concept asked for, then a general detail enhancer in the free slot; stacked, both turned down
+    assert [(lo["name"], lo["weight"]) for lo in plan["loras"]] == [
+        ("cat_ears_sd15.safetensors", 0.72), ("detail_tweaker_sd15.safetensors", 0.45)]
     assert "cat_ears_xl.safetensors" in plan["rejected"]
     assert model2 is not model and model2.patches  # the LoRA really patched the model
     info, _ = node_classes["IntelligentMetadataFetcher"].execute(selection, plan).args
@@ -53,7 +56,7 @@ def test_chain_in_process_loads_applies_and_saves(node_classes: dict[str, Any], 
     (saved,) = result.ui.as_dict()["images"]
     path = comfy_folders / "output" / saved["filename"]
     record = json.loads(read_png_text(path)[RECORD_KEY])
-    assert record["settings"]["steps"] == 28 and record["loras"][0]["weight"] == 0.8
+    assert record["settings"]["steps"] == 28 and record["loras"][0]["weight"] == 0.72
     assert len(path.stem) == 36  # a bare UUID4
 
 

@@ -70,11 +70,12 @@ def test_api_workflow_saves_image_with_full_metadata(server: ComfyServer) -> Non
     params = parse_infotext(chunks["parameters"])
     # The prompt is a realistic cat photo: the photoreal checkpoint and the SD 1.5 cat-ears LoRA fit.
     assert record["checkpoint"]["name"] == "tiny_photoreal_v1.safetensors"
-    assert [lo["name"] for lo in record["loras"]] == ["cat_ears_sd15.safetensors"]
+    assert [lo["name"] for lo in record["loras"]] == ["cat_ears_sd15.safetensors", "detail_tweaker_sd15.safetensors"]
     assert params["settings"]["Model"] == "tiny_photoreal_v1"
     ckpt = server.base / "models" / "checkpoints" / "tiny_photoreal_v1.safetensors"
     assert params["settings"]["Model hash"] == hashlib.sha256(ckpt.read_bytes()).hexdigest()[:10]
-    assert params["settings"]["Lora hashes"] == f"cat_ears_sd15: {record['loras'][0]['autov3']}"
+    assert params["settings"]["Lora hashes"] == (
+        f"cat_ears_sd15: {record['loras'][0]['autov3']}, detail_tweaker_sd15: {record['loras'][1]['autov3']}")
     assert params["settings"]["Seed"] == "42"
     assert params["settings"]["Size"] == "64x64"
     assert params["settings"]["Steps"] == str(record["settings"]["steps"]) == "30"  # recommended for realistic

@@ -65,4 +65,7 @@ def test_user_named_lora_is_kept_even_with_zero_max(models_root: Path) -> None:
 def test_recommend_answer_names_files_under_models_root(models_root: Path) -> None:
     answer = recommend(scan(folders_under(models_root)), analyze_keywords("anime cat ears girl")).to_dict()
     assert answer["checkpoint"]["file"] == "checkpoints/animeMix_v2.safetensors"
-    assert answer["loras"] == [{"file": "loras/catEars.safetensors", "weight": 0.8}]
+    assert [(lo["file"], lo["weight"], lo["trigger_words"]) for lo in answer["loras"]] == [
+        ("loras/catEars.safetensors", 0.8, ["cat ears"])]
+    assert answer["analysis"]["source"] == "fallback"
+    assert set(answer["params"]) >= {"steps", "cfg", "sampler", "scheduler", "width", "height", "clip_skip"}

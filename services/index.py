@@ -1,0 +1,67 @@
+"""The library index on disk: SQLite (WAL) in the cache folder, one row per model file.
+
+A row holds the file's signature (size, mtime_ns and its sidecars' mtimes) and
+the described entry as JSON. A restart or rescan only stats files; a changed
+file is described again alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+
+from .library import ModelEntry
+
+log = logging.getLogger(__name__)
+
+
+class IndexCache:
+    def __init__(self, cache_dir: Path) -> None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.path = cache_dir / "library.sqlite"
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS models (key BLOB PRIMARY KEY, signature TEXT, entry TEXT)")
+        return db
+
+    def load(self) -> dict[str, tuple[str, ModelEntry]]:
+        try:
+            with self._connect() as db:
+                rows = db.execute("SELECT key, signature, entry FROM models").fetchall()
+        except sqlite3.Error as exc:  # a damaged cache is rebuilt, never fatal
+            log.warning("Intelligent Generation: library index unreadable (%s); rebuilding it", exc)
+            self.path.unlink(missing_ok=True)
+            return {}
+        loaded: dict[str, tuple[str, ModelEntry]] = {}
+        for key, signature, entry in rows:
+            try:
+                loaded[_text(key)] = (signature, ModelEntry.from_dict(json.loads(entry)))
+            except (ValueError, TypeError):
+                continue
+        return loaded
+
+    def update(self, fresh: list[tuple[str, str, ModelEntry]], removed: list[str]) -> None:
+        if not fresh and not removed:
+            return
+        try:
+            with self._connect() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO models VALUES (?, ?, ?)",
+                    [(_blob(key), signature, json.dumps(entry.to_dict())) for key, signature, entry in fresh],
+                )
+                db.executemany("DELETE FROM models WHERE key = ?", [(_blob(key),) for key in removed])
+        except sqlite3.Error as exc:
+            log.warning("Intelligent Generation: could not save the library index: %s", exc)
+
+
+def _blob(key: str) -> bytes:
+    # File names that are not UTF-8 arrive as surrogate escapes; bytes keep them exact.
+    return key.encode("utf-8", "surrogateescape")
+
+
+def _text(key: bytes | str) -> str:
+    return key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key

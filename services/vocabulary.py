@@ -1,0 +1,210 @@
+"""What words mean in image prompts and model metadata: styles, media and concepts, in English and Spanish.
+
+Prompts and model metadata are both read through this vocabulary, so that
+"neon-drenched megacity" in a prompt meets "cyberpunk" in a LoRA's tags, and
+"pintura al óleo" meets "oil painting". Phrases are matched on word
+boundaries in lower-case text without accents.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+STYLES = ("realistic", "anime", "artistic", "3d")
+
+# Canonical concept -> phrases that express it. A concept may imply a style (CONCEPT_STYLE).
+CONCEPTS: dict[str, tuple[str, ...]] = {
+    # media and styles
+    "pixel art": ("pixel art", "pixelart", "pixel-art", "pixelated", "8-bit", "16-bit", "8bit", "16bit", "sprite",
+                  "sprites", "retro game", "old console game", "arte pixelado", "pixel", "pxl art"),
+    "watercolor": ("watercolor", "watercolour", "aquarelle", "acuarela", "watercolor painting"),
+    "oil painting": ("oil painting", "oil paint", "oils", "oleo", "pintura al oleo", "impasto", "oil on canvas",
+                     "classic oil"),
+    "ink wash": ("ink wash", "inkwash", "sumi-e", "sumie", "sumi e", "chinese painting", "tinta china",
+                 "ink wash painting"),
+    "ukiyo-e": ("ukiyo-e", "ukiyoe", "ukiyo e", "woodblock", "woodblock print", "japanese print", "edo print",
+                "grabado japones"),
+    "line art": ("lineart", "line art", "coloring book", "coloring page", "clean lines", "outline drawing",
+                 "dibujo lineal", "inkline"),
+    "comic": ("comic book", "comic", "comics", "halftone", "western comic", "comic cover", "comic de superheroes"),
+    "manga": ("manga", "screentone", "manga panel", "manga page"),
+    "art nouveau": ("art nouveau", "mucha", "modernismo", "nouveau"),
+    "stained glass": ("stained glass", "vitral", "vitrales", "leaded glass"),
+    "paper cut": ("paper cut", "papercut", "papercraft", "layered paper", "kirigami", "papel recortado", "paper art"),
+    "vaporwave": ("vaporwave", "vapor wave", "synthwave", "outrun", "vapor dream"),
+    "concept art": ("concept art", "matte painting", "digital painting", "arte conceptual", "concept painter"),
+    "surrealism": ("surreal", "surrealism", "surrealist", "melting clocks", "dali", "surrealismo", "dreamlike"),
+    "impressionism": ("impressionist", "impressionism", "impresionista", "impresionismo", "monet"),
+    "cyberpunk": ("cyberpunk", "cyber punk", "ciberpunk", "neon-drenched", "neon drenched", "neon alley",
+                  "neon-lit city", "neon city", "cybernetic", "neonfuture", "neon future"),
+    "steampunk": ("steampunk", "steam punk", "brass goggles", "clockwork", "brass and steam", "retro-futurism"),
+    "dark fantasy": ("dark fantasy", "gothic", "grimdark", "fantasia oscura", "grim gothic", "necromancer"),
+    "claymation": ("claymation", "clay", "plasticine", "plastilina", "stop motion", "stop-motion", "clayworld",
+                   "claymate"),
+    "low poly": ("low poly", "lowpoly", "low-poly", "polygonal"),
+    "isometric": ("isometric", "isometrico", "diorama", "cutaway"),
+    "chibi": ("chibi", "super deformed", "big head"),
+    "ghibli": ("ghibli", "studio ghibli", "miyazaki", "hand-painted background", "ghibli-inspired",
+               "countryside anime"),
+    "90s anime": ("90s anime", "1990s", "retro anime", "vhs anime", "90s", "retro cel", "1990s (style)"),
+    "pixar 3d": ("pixar", "pixar style", "estilo pixar", "3d cartoon", "3d toon", "3dtoon", "toon render",
+                 "dreamworks", "disney 3d"),
+    "pvc figure": ("pvc", "pvc figure", "figurine", "anime figure", "action figure", "nendoroid", "figma",
+                   "figura", "figura de accion"),
+    "analog film": ("analog", "analog film", "film photo", "film grain", "kodak", "portra", "light leaks",
+                    "slide film", "fujifilm", "35mm film", "pelicula analogica", "analog style"),
+    # lighting
+    "cinematic lighting": ("cinematic lighting", "dramatic lighting", "cinematic light", "iluminacion cinematografica",
+                           "cinelight", "cine light"),
+    "neon lighting": ("neon lighting", "neon lights", "neon glow", "neon rim", "neon light", "luces de neon"),
+    "golden hour": ("golden hour", "hora dorada", "sun-kissed", "sunkissed", "warm sunset light"),
+    "god rays": ("god rays", "volumetric light", "volumetric lighting", "light rays", "sunbeams", "crepuscular rays",
+                 "godrays"),
+    # places and backgrounds
+    "fantasy scenery": ("fantasy landscape", "fantasy scenery", "floating castle", "realm"),
+    "sci-fi city": ("scifi city", "sci-fi city", "megacity", "futuristic city", "mega city", "ciudad futurista"),
+    "japanese street": ("japanese street", "shrine", "shrine town", "torii", "calle japonesa", "santuario"),
+    "cozy interior": ("cozy room", "cozy interior", "cozy cafe", "cafe interior", "hygge", "cozy"),
+    "underwater": ("underwater", "coral reef", "scuba", "bajo el agua", "submarino", "under the sea", "deep blue"),
+    # clothing
+    "kimono": ("kimono", "yukata", "quimono"),
+    "techwear": ("techwear", "tech wear"),
+    "plate armor": ("plate armor", "full plate armor", "knight armor", "plate armour", "armadura", "armor", "armour"),
+    "victorian dress": ("victorian dress", "victorian gown", "vestido victoriano"),
+    "school uniform": ("school uniform", "serafuku", "seifuku", "uniforme escolar"),
+    "witch outfit": ("witch hat", "witch outfit", "sombrero de bruja", "witchcraft", "witch"),
+    # poses
+    "dynamic pose": ("dynamic pose", "action pose", "dancing", "fighting pose", "mid-air", "pose dinamica"),
+    "looking back": ("looking back", "from behind", "over shoulder", "over the shoulder", "mirando atras"),
+    # effects and concepts
+    "fire magic": ("fire magic", "pyromancy", "fireball", "fire spell", "magia de fuego", "flaming", "flames"),
+    "glowing eyes": ("glowing eyes", "glowing blue eyes", "glowing red eyes", "ojos brillantes", "glow eyes"),
+    "lightning": ("lightning", "electricity", "thunderbolt", "rayos", "relampago"),
+    "double exposure": ("double exposure", "doble exposicion"),
+    "tilt-shift": ("tilt-shift", "tilt shift", "tiltshift", "miniature effect"),
+    "mecha": ("mecha", "giant robot", "gundam", "mech", "robot pilot"),
+    "dragon": ("dragon", "dragons", "wyvern", "dragones"),
+    "food photography": ("food photography", "food photo", "fotografia gastronomica", "food shot"),
+    # detail enhancers' specialities
+    "skin detail": ("skin texture", "detailed skin", "realistic skin", "pores", "skin pores", "piel detallada"),
+    "fur detail": ("fur", "fluffy", "pelaje", "fur detail", "furry texture"),
+    "detailed eyes": ("detailed eyes", "beautiful eyes", "ojos detallados"),
+    "hands": ("hands", "hand", "fingers", "manos"),
+}
+
+CONCEPT_STYLE: dict[str, tuple[str, float]] = {
+    "pixel art": ("artistic", 3), "watercolor": ("artistic", 3), "oil painting": ("artistic", 3),
+    "ink wash": ("artistic", 3), "ukiyo-e": ("artistic", 3), "line art": ("artistic", 1),
+    "comic": ("artistic", 3), "manga": ("anime", 3), "art nouveau": ("artistic", 3),
+    "stained glass": ("artistic", 3), "paper cut": ("artistic", 3), "vaporwave": ("artistic", 3),
+    "concept art": ("artistic", 3), "surrealism": ("artistic", 3), "impressionism": ("artistic", 3),
+    "claymation": ("3d", 3), "low poly": ("3d", 3), "isometric": ("3d", 2), "chibi": ("anime", 2),
+    "ghibli": ("anime", 3), "90s anime": ("anime", 3), "pixar 3d": ("3d", 3), "pvc figure": ("3d", 3),
+    "analog film": ("realistic", 3), "food photography": ("realistic", 3), "tilt-shift": ("realistic", 2),
+    "double exposure": ("realistic", 1), "skin detail": ("realistic", 1),
+}
+
+# Words that mark a style directly (not concepts a LoRA should be chosen for).
+STYLE_CUES: dict[str, dict[str, float]] = {
+    "realistic": {
+        "photo": 2, "photograph": 2, "photography": 2, "photorealistic": 3, "photoreal": 3, "realistic": 2,
+        "realism": 2, "raw photo": 3, "dslr": 2, "35mm": 1, "50mm": 1, "85mm": 1, "lens": 1, "bokeh": 1,
+        "hyperrealistic": 3, "hyper-realistic": 3, "national geographic": 2, "headshot": 2, "studio lighting": 1,
+        "depth of field": 1, "cinematic": 0.5, "foto": 2, "fotografia": 2, "realista": 2, "retrato realista": 3,
+        "documentary": 2, "candid": 1, "portrait photo": 3, "product photo": 1, "architectural photography": 3,
+    },
+    "anime": {
+        "anime": 3, "1girl": 3, "1boy": 3, "2girls": 3, "2boys": 3, "waifu": 2, "kawaii": 1, "cel shading": 2,
+        "cel-shaded": 2, "cel shaded": 2, "visual novel": 2, "key visual": 2, "score 9": 3, "score 8 up": 2,
+        "solo": 0.5, "looking at viewer": 1, "upper body": 0.5, "best quality": 0.3, "masterpiece": 0.2,
+        "anime style": 3, "estilo anime": 3, "doujin": 2, "booru": 2, "idol": 1, "shoujo": 2, "shonen": 2,
+    },
+    "artistic": {
+        "painting": 2, "painted": 1, "illustration": 1.5, "art": 1, "artwork": 1, "sketch": 2, "drawing": 2,
+        "pintura": 2, "ilustracion": 1.5, "dibujo": 2, "brushstrokes": 2, "brush strokes": 2, "canvas": 1,
+        "storybook": 2, "fine art": 2, "poster": 1, "charcoal": 2, "pastel": 1, "gouache": 2, "fresco": 2,
+        "engraving": 2, "etching": 2, "abstract": 2, "expressionist": 2, "artstation": 1, "paper texture": 2,
+        "rice paper": 2, "mosaic": 2, "tapestry": 2, "print": 0.5,
+    },
+    "3d": {
+        "3d": 3, "3d render": 3, "render": 2, "rendered": 2, "octane": 2, "octane render": 3, "blender": 2,
+        "cycles": 1, "unreal engine": 3, "cgi": 3, "c4d": 2, "cinema 4d": 3, "ray tracing": 2, "3d model": 3,
+        "en 3d": 3, "vray": 2, "subsurface scattering": 1, "toy": 1, "figure": 1, "volumetric fog": 0.5,
+    },
+}
+
+# Broad words: they tell the style or category, never enough to choose a LoRA on their own.
+GENERIC = {
+    "anime", "realistic", "photorealistic", "realism", "photo", "photography", "3d", "3d render", "render", "art",
+    "painting", "illustration", "style", "fantasy", "sci-fi", "scifi", "portrait", "portraits", "character",
+    "original character", "oc", "girl", "boy", "cute", "retro", "traditional", "traditional media", "concept",
+    "effect", "background", "scenery", "clothing", "pose", "detail", "detailed", "lighting", "japanese",
+    "game", "monochrome", "vintage", "colorful", "moody", "night", "enhancer", "tool", "quality", "slider",
+    "fix", "magic", "creature", "animal", "eyes", "water", "sea", "ocean", "city", "street", "landscape",
+    "interior", "room", "architecture", "fashion", "futuristic", "dramatic", "film", "warm", "pattern", "craft",
+    "poster", "ornate", "aesthetic", "pastel", "80s", "stylized", "toon", "cartoon", "base model", "cinematic",
+    "2d", "artstyle", "skin", "horror", "mascot", "product", "game asset", "miniature", "atmosphere",
+    "animation", "historical", "dress", "halloween", "medieval", "knight", "spell", "sunset", "glow", "backlight",
+    "hand-painted", "silhouette", "streetwear", "anatomy", "1girl", "1boy", "solo", "simple background",
+    "victorian", "brass", "gears", "polygon", "figure", "print", "ink", "church", "layered", "paper", "food",
+    "robot", "action", "fighting", "shrine", "japan", "dark", "gothic", "neon", "glass", "underwater photography",
+}
+
+STOPWORDS = {
+    "a", "an", "the", "of", "in", "on", "at", "with", "and", "or", "to", "by", "for", "from", "into", "over",
+    "under", "is", "are", "very", "highly", "best", "high", "its", "his", "her", "their", "this", "that", "as",
+    "de", "del", "la", "el", "los", "las", "un", "una", "y", "en", "con", "por", "al", "sobre", "junto", "su",
+    "v1", "v2", "v3", "v4", "v5", "xl", "sd15", "sdxl", "pony", "il", "flux", "lora", "safetensors", "final",
+}
+
+# Media whose flat look detail enhancers would spoil.
+FLAT_MEDIA = {"pixel art", "line art", "watercolor", "ink wash", "ukiyo-e", "vaporwave", "low poly", "chibi",
+              "manga", "paper cut"}
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII text: accents removed, separators reduced to spaces."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " " + re.sub(r"[^a-z0-9\-()]+", " ", ascii_text.replace("_", " ")).strip() + " "
+
+
+def split_camel(text: str) -> str:
+    """`PixelPerfectXL_v21` -> `Pixel Perfect XL v21`, so names read as words."""
+    text = re.sub(r"([a-z])([A-Z0-9])", r"\1 \2", text)
+    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+
+
+@lru_cache(maxsize=1)
+def _phrase_index() -> list[tuple[str, str]]:
+    pairs = [(phrase, concept) for concept, phrases in CONCEPTS.items() for phrase in (concept, *phrases)]
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def concepts_in(text: str) -> dict[str, str]:
+    """Canonical concepts found in text -> the phrase that matched (longest phrases first)."""
+    folded = fold(text)
+    found: dict[str, str] = {}
+    for phrase, concept in _phrase_index():
+        if concept not in found and f" {phrase} " in folded:
+            found[concept] = phrase
+    return found
+
+
+def words_in(text: str) -> list[str]:
+    return [w for w in fold(split_camel(text)).split() if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
+
+
+def style_scores(text: str) -> dict[str, float]:
+    folded = fold(text)
+    scores = dict.fromkeys(STYLES, 0.0)
+    for style, cues in STYLE_CUES.items():
+        for cue, weight in cues.items():
+            if f" {cue} " in folded:
+                scores[style] += weight
+    for concept in concepts_in(text):
+        if concept in CONCEPT_STYLE:
+            style, weight = CONCEPT_STYLE[concept]
+            scores[style] += weight
+    return scores
