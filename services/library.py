@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,14 @@ from typing import Any
 from . import base_model as bases
 from .safetensors_header import HeaderError, SafetensorsHeader, read_header
 from .sidecars import READERS, read_sidecars
-from .vocabulary import GENERIC, concepts_in, fold, split_camel, style_scores, words_in
+from .vocabulary import GENERIC, concepts_in, concepts_in_words, content_words, fold, split_camel, style_scores_words
 
 log = logging.getLogger(__name__)
 
 KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
-ENTRY_VERSION = 5  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 8  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -70,6 +70,8 @@ class ModelEntry:
     concepts: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     tag_keys: list[str] = field(default_factory=list)  # whole tags and trigger words: strong evidence when in a prompt
+    name_keys: list[str] = field(default_factory=list)  # how a character is named: trigger words, title's first words
+    primary_concepts: list[str] = field(default_factory=list)  # named by its title or trigger words
     styles: dict[str, float] = field(default_factory=dict)
     category: str = ""
 
@@ -87,11 +89,12 @@ class ModelEntry:
         return set(self.keywords)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self.__dict__)  # fields hold only JSON types; asdict's deep copy is slow at 10,000 entries
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelEntry:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        """Rows of other ENTRY_VERSIONs never get here (their signatures differ), so the keys match."""
+        return cls(**data)
 
 
 @dataclass
@@ -130,6 +133,17 @@ class Library:
         return index
 
     @cached_property
+    def detailers(self) -> dict[str, list[ModelEntry]]:
+        """General detail enhancers per family (no concept of their own), best known first."""
+        pool: dict[str, list[ModelEntry]] = {}
+        for e in self.of_kind("loras"):
+            if e.category == "detail" and e.usable and not e.concepts:
+                pool.setdefault(e.family, []).append(e)
+        for entries in pool.values():
+            entries.sort(key=lambda e: (not e.known, -e.popularity, e.name))
+        return pool
+
+    @cached_property
     def rarity(self) -> dict[str, float]:
         """Inverse document frequency of each key over the LoRAs: rare keys say more."""
         total = max(1, len(self.of_kind("loras")))
@@ -146,88 +160,108 @@ def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
     }
 
 
+# Per process (a ComfyUI server rescans at every queue): the last scan, to skip reading the index again.
+_last_scan: dict[str, tuple[list[tuple[str, str]], dict[str, tuple[str, ModelEntry]], Library]] = {}
+
+
 def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> Library:
-    """Index the folders; with a cache folder, unchanged files are not read again (see index.py)."""
+    """Index the folders; with a cache folder, unchanged files are not read again (see index.py).
+
+    Within one process, a rescan reuses the entries of the previous scan for unchanged files:
+    it costs a stat of each file plus describing what changed.
+    """
     from .index import IndexCache
 
+    listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
+    signatures = [(f"{kind}\0{path}", signature) for kind, files in listing for path, _, signature, _, _ in files]
+    memo_key = f"{cache_dir}|{sorted(folders.items())}"
+    previous = _last_scan.get(memo_key) if cache_dir else None
+    if previous and previous[0] == signatures:
+        return previous[2]
     cache = IndexCache(Path(cache_dir)) if cache_dir else None
+    known = previous[1] if previous else cache.load() if cache else {}
     entries: list[ModelEntry] = []
     fresh: list[tuple[str, str, ModelEntry]] = []
-    known = cache.load() if cache else {}
-    seen: set[str] = set()
-    for kind, paths in folders.items():
-        names: set[str] = set()
-        stems: dict[str, str] = {}
-        for folder in paths:
-            for path, name, signature in model_files(Path(folder)):
-                if name in names:  # ComfyUI resolves a name to the first folder that has it
-                    continue
-                names.add(name)
-                key = f"{kind}\0{path}"
-                seen.add(key)
-                cached = known.get(key)
-                if cached and cached[0] == signature:
-                    entry = cached[1]
-                else:
-                    entry = describe(kind, path, name)
-                    fresh.append((key, signature, entry))
-                stem = Path(name).stem.lower()
-                if stem in stems and not any("same file name" in p for p in entry.problems):
-                    entry.problems.append(f"same file name as {stems[stem]}; `<lora:{stem}>` means the first")
-                stems.setdefault(stem, name)
-                entries.append(entry)
+    current: dict[str, tuple[str, ModelEntry]] = {}
+    names: set[tuple[str, str]] = set()
+    stems: dict[tuple[str, str], str] = {}
+    for kind, files in listing:
+        for path, name, signature, sidecars, size in files:
+            if (kind, name) in names:  # ComfyUI resolves a name to the first folder that has it
+                continue
+            names.add((kind, name))
+            key = f"{kind}\0{path}"
+            cached = known.get(key)
+            if cached and cached[0] == signature:
+                entry = cached[1]
+            else:
+                entry = describe(kind, path, name, sidecars, size)
+                fresh.append((key, signature, entry))
+            current[key] = (signature, entry)
+            stem = (kind, Path(name).stem.lower())
+            if stem in stems and not any("same file name" in p for p in entry.problems):
+                entry.problems.append(f"same file name as {stems[stem]}; `<lora:{stem[1]}>` means the first")
+            stems.setdefault(stem, name)
+            entries.append(entry)
     if cache:
-        cache.update(fresh, [k for k in known if k not in seen])
-    return Library(entries)
+        cache.update(fresh, [k for k in known if k not in current])
+    library = Library(entries)
+    if cache_dir:
+        _last_scan[memo_key] = (signatures, current, library)
+    return library
 
 
-def model_files(folder: Path) -> list[tuple[Path, str, str]]:
-    """(path, ComfyUI name, signature) of every model file under folder.
+def model_files(folder: Path) -> list[tuple[Path, str, str, frozenset[str], int]]:
+    """(path, ComfyUI name, signature, sidecar file names, size) of every model file under folder.
 
     The signature changes when the file or one of its sidecars changes. Symbolic
     links are followed, but a folder already visited (a link loop) is skipped.
+    Plain strings, not Path objects, on this path: it runs for every file at every start.
     """
-    found: list[tuple[Path, str, str]] = []
+    found: list[tuple[Path, str, str, frozenset[str], int]] = []
     visited: set[tuple[int, int]] = set()
-    stack = [folder]
+    root = str(folder)
+    stack = [root]
     while stack:
         current = stack.pop()
         try:
-            st = current.stat()
+            st = os.stat(current)
             if (st.st_dev, st.st_ino) in visited:
                 continue
             visited.add((st.st_dev, st.st_ino))
             with os.scandir(current) as it:
-                items = sorted(it, key=lambda d: d.name)
+                items = {d.name: d for d in it}
         except OSError:
             continue
-        names = {d.name for d in items}
-        for item in items:
+        for item in items.values():
             try:
                 if item.is_dir():
                     if not item.name.startswith("."):
-                        stack.append(Path(item.path))
+                        stack.append(item.path)
                     continue
-                if not item.name.lower().endswith(MODEL_SUFFIXES):
-                    continue
+                if not item.name.lower().endswith(MODEL_SUFFIXES) or not item.is_file():
+                    continue  # a FIFO or device named *.safetensors would block the reader
                 st = item.stat()
             except OSError:
                 continue
             stem = item.name.rsplit(".", 1)[0]
-            parts = [f"{st.st_size}:{st.st_mtime_ns}"]
-            for suffix in SIDECAR_SUFFIXES:
-                if stem + suffix in names:
-                    try:
-                        parts.append(f"{suffix}:{os.stat(os.path.join(current, stem + suffix)).st_mtime_ns}")
-                    except OSError:
-                        pass
-            path = Path(item.path)
-            found.append((path, path.relative_to(folder).as_posix(), f"v{ENTRY_VERSION}|" + "|".join(parts)))
+            parts = [f"v{ENTRY_VERSION}|{st.st_size}:{st.st_mtime_ns}"]
+            sidecars = frozenset(stem + suffix for suffix in SIDECAR_SUFFIXES if stem + suffix in items)
+            for sidecar in sorted(sidecars):
+                try:
+                    parts.append(f"{sidecar}:{items[sidecar].stat().st_mtime_ns}")
+                except OSError:
+                    pass
+            name = item.path[len(root) + 1 :].replace(os.sep, "/")
+            found.append((Path(item.path), name, "|".join(parts), sidecars, st.st_size))
     return sorted(found, key=lambda f: f[1])
 
 
-def describe(kind: str, path: Path, name: str) -> ModelEntry:
-    entry = ModelEntry(kind=kind, name=name, path=str(path), size=_size(path), title=_title_from_name(path))
+def describe(
+    kind: str, path: Path, name: str, sidecars: frozenset[str] | None = None, size: int | None = None
+) -> ModelEntry:
+    entry = ModelEntry(kind=kind, name=name, path=str(path), size=_size(path) if size is None else size,
+                       title=_title_from_name(path))
     family = bases.UNKNOWN
     if path.suffix.lower() in (".safetensors", ".sft"):
         try:
@@ -241,9 +275,9 @@ def describe(kind: str, path: Path, name: str) -> ModelEntry:
             _apply_embedded(entry, header.metadata)
             if family == "flux" and not any("guidance_in" in k for k in header.tensors) and kind == "checkpoints":
                 entry.base_model = entry.base_model or "Flux.1 S"
-    sidecars, problems = read_sidecars(path)
+    infos, problems = read_sidecars(path, sidecars)
     entry.problems.extend(problems)
-    for info in reversed(sidecars):  # lowest precedence first, so better sources overwrite
+    for info in reversed(infos):  # lowest precedence first, so better sources overwrite
         entry.sources.append(info.source)
         entry.base_model = bases.canonical_base(info.base_model) or entry.base_model
         entry.title = info.title or entry.title
@@ -328,19 +362,30 @@ def _settle_family(entry: ModelEntry, detected: str) -> None:
 
 
 def _derive(entry: ModelEntry) -> None:
-    """Concepts, keywords, style leaning and category, from everything known."""
-    named = " , ".join([entry.title, split_camel(Path(entry.name).stem), *entry.tags, *entry.trigger_words])
-    # Training captions describe the dataset ("1boy"), not the style, so they count for concepts only.
-    text = " , ".join([named, entry.description[:400]])
-    entry.concepts = sorted(concepts_in(named).keys() | concepts_in(" , ".join(entry.training_tags[:8])).keys())
+    """Concepts, keywords, style leaning and category, from everything known (each text folded once)."""
+    stem = split_camel(Path(entry.name).stem)
+    title_words = fold(split_camel(entry.title)).split()
+    stem_words = fold(stem).split()
+    named = fold(split_camel(" , ".join([*entry.tags, *entry.trigger_words]))).split() + title_words + stem_words
+    caption = fold(" , ".join(entry.training_tags[:8])).split()
+    concepts = concepts_in_words(named).keys() | concepts_in_words(caption).keys()
+    description = fold(entry.description[:400]).split()
     if not entry.tags:  # sparse metadata (A1111's sidecar has no tags): the description has to speak
-        entry.concepts = sorted(set(entry.concepts) | concepts_in(entry.description[:400]).keys())
-    entry.keywords = sorted({w for w in words_in(named) if w not in GENERIC} | {
-        re.sub(r"[^a-z0-9]", "", t.lower()) for t in entry.trigger_words if t.strip()})
+        concepts |= concepts_in_words(description).keys()
+    entry.concepts = sorted(concepts)
+    triggers = {re.sub(r"[^a-z0-9]", "", t.lower()) for t in entry.trigger_words if t.strip()}
+    entry.keywords = sorted({w for w in content_words(named) if w not in GENERIC} | triggers)
     phrases = [*entry.tags, *entry.trigger_words] or [entry.title]  # a bare file name is all some LoRAs have
-    entry.tag_keys = sorted({fold(t).strip() for t in phrases if fold(t).strip() not in GENERIC and len(t.strip()) > 2})
-    entry.styles = {k: v for k, v in style_scores(text).items() if v}
-    lowered = {t.lower() for t in entry.tags} | set(words_in(named))
+    entry.tag_keys = sorted({f for t in phrases if (f := fold(t).strip()) not in GENERIC and len(f) > 2})
+    # Training captions describe the dataset ("1boy"), not the style, so they count for concepts only.
+    entry.styles = {k: v for k, v in style_scores_words(named + description).items() if v}
+    title = content_words(title_words) or content_words(stem_words)
+    names = set(triggers)
+    if title:
+        names |= {title[0], "".join(title[:2])}
+    entry.name_keys = sorted(names - GENERIC - {""})
+    entry.primary_concepts = sorted(concepts_in_words(title_words + stem_words))
+    lowered = {t.lower() for t in entry.tags} | set(content_words(named))
     entry.category = next((c for c, words in CATEGORY_WORDS if lowered & words), "")
 
 

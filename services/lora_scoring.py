@@ -12,13 +12,12 @@ A LoRA is applied for what the prompt asks for, never for popularity:
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .analysis import PromptAnalysis
 from .library import Library, ModelEntry
-from .vocabulary import FLAT_MEDIA, GENERIC, concepts_in, fold, split_camel, words_in
+from .vocabulary import FLAT_MEDIA, concepts_in, fold, words_in
 
 DEFAULT_WEIGHT = 0.8
 DETAIL_WEIGHT = 0.5
@@ -87,15 +86,6 @@ class Match:
     group: str  # one LoRA per group: two pixel-art LoRAs would fight
 
 
-def name_keys(entry: ModelEntry) -> set[str]:
-    """How a character is named: its trigger words, and the first word or two of its title ("Mossling the ...")."""
-    keys = {re.sub(r"[^a-z0-9]", "", t.lower()) for t in entry.trigger_words}
-    title = words_in(entry.title) or words_in(split_camel(entry.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]))
-    if title:
-        keys |= {title[0], "".join(title[:2])}
-    return keys - GENERIC
-
-
 def fights_style(entry: ModelEntry, style: str) -> bool:
     if entry.category == "character" or not entry.styles:
         return False
@@ -108,7 +98,7 @@ def match_lora(entry: ModelEntry, keys: PromptKeys, rarity: dict[str, float]) ->
     other shared words only add weight."""
     concepts = sorted(set(entry.concepts) & keys.concepts.keys())
     tags = [t for t in entry.tag_keys if f" {t} " in keys.text or t.replace(" ", "") in keys.words]
-    names = name_keys(entry) & keys.words
+    names = set(entry.name_keys) & keys.words
     if entry.category == "character":
         if not names:
             return None  # characters only where they are asked for
@@ -211,18 +201,15 @@ def plan_loras(
 def _best_of_group(first: Match, matches: list[Match], family: str, base_model: str | None) -> Match:
     """Among LoRAs for the same concept: the exact base model first (Pony on Pony), then known metadata."""
     same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
-    return min(same, key=lambda m: (m.entry.base_model != base_model, first.group not in concepts_in(m.entry.title),
+    return min(same, key=lambda m: (m.entry.base_model != base_model, first.group not in m.entry.primary_concepts,
                                     not m.entry.known, m.entry.trigger_guessed, -m.score, -m.entry.popularity,
                                     m.entry.name))
 
 
 def _detailer(library: Library, family: str, base_model: str | None, style: str, taken: set[str]) -> ModelEntry | None:
-    pool = [e for e in library.of_kind("loras")
-            if e.category == "detail" and e.family == family and e.usable and e.name not in taken
-            and not e.concepts and not fights_style(e, style)]
-    if not pool:
-        return None
-    return min(pool, key=lambda e: (e.base_model != base_model, not e.known, -e.popularity, e.name))
+    pool = [e for e in library.detailers.get(family, []) if e.name not in taken and not fights_style(e, style)]
+    exact = [e for e in pool if e.base_model == base_model]
+    return (exact or pool)[0] if pool else None
 
 
 def _set_weights(chosen: list[tuple[PlannedLora, ModelEntry]], scale: float) -> None:

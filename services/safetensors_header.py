@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +32,13 @@ class SafetensorsHeader:
 def read_header(path: str | Path) -> SafetensorsHeader:
     path = Path(path)
     try:
-        with path.open("rb") as f:
+        with open(path, "rb") as f:
+            file_size = os.fstat(f.fileno()).st_size
             prefix = f.read(8)
             if len(prefix) < 8:
                 raise HeaderError(f"{path.name}: file is too short to be safetensors ({len(prefix)} bytes)")
             (size,) = struct.unpack("<Q", prefix)
-            if size <= 1 or size > MAX_HEADER_BYTES:
+            if size <= 1 or size > min(MAX_HEADER_BYTES, file_size - 8):
                 raise HeaderError(f"{path.name}: header length {size} is not plausible; the file is corrupt")
             raw = f.read(size)
     except OSError as exc:
@@ -53,18 +55,17 @@ def read_header(path: str | Path) -> SafetensorsHeader:
     if not isinstance(metadata, dict):
         metadata = {}
     tensors = {k: v for k, v in parsed.items() if isinstance(v, dict)}
-    _check_extent(path, tensors, 8 + size)
+    _check_extent(path, tensors, 8 + size, file_size)
     return SafetensorsHeader(tensors=tensors, metadata={str(k): str(v) for k, v in metadata.items()}, header_size=size)
 
 
-def _check_extent(path: Path, tensors: dict[str, dict[str, Any]], data_start: int) -> None:
+def _check_extent(path: Path, tensors: dict[str, dict[str, Any]], data_start: int, actual: int) -> None:
     """A file cut short (interrupted download) has fewer bytes than its header promises."""
     end = 0
     for info in tensors.values():
         offsets = info.get("data_offsets")
         if isinstance(offsets, list) and len(offsets) == 2 and isinstance(offsets[1], int):
             end = max(end, offsets[1])
-    actual = path.stat().st_size
     if data_start + end > actual:
         raise HeaderError(
             f"{path.name}: truncated ({actual} bytes, header expects {data_start + end}); re-download it"

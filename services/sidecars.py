@@ -176,14 +176,19 @@ READERS = (
 )
 
 
-def read_sidecars(model_path: Path) -> tuple[list[SidecarInfo], list[str]]:
-    """All sidecars found for a model, in precedence order, and the problems met."""
-    stem = model_path.with_suffix("")
+def read_sidecars(model_path: Path, present: frozenset[str] | None = None) -> tuple[list[SidecarInfo], list[str]]:
+    """All sidecars found for a model, in precedence order, and the problems met.
+
+    `present`: the sidecar file names a directory listing already found, to spare a stat per format.
+    """
+    stem = model_path.name.rsplit(".", 1)[0]
     found: list[SidecarInfo] = []
     problems: list[str] = []
     for suffix, reader in READERS:
-        path = Path(str(stem) + suffix)
-        if not path.is_file():
+        if present is not None and stem + suffix not in present:
+            continue
+        path = model_path.with_name(stem + suffix)
+        if present is None and not path.is_file():
             continue
         try:
             if path.stat().st_size > MAX_SIDECAR_BYTES:

@@ -164,46 +164,83 @@ FLAT_MEDIA = {"pixel art", "line art", "watercolor", "ink wash", "ukiyo-e", "vap
               "manga", "paper cut"}
 
 
+_SEPARATORS = re.compile(r"[^a-z0-9\-()]+")
+_CAMEL_LOWER = re.compile(r"([a-z])([A-Z0-9])")
+_CAMEL_UPPER = re.compile(r"([A-Z]+)([A-Z][a-z])")
+
+
 def fold(text: str) -> str:
     """Lower-case ASCII text: accents removed, separators reduced to spaces."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " " + re.sub(r"[^a-z0-9\-()]+", " ", ascii_text.replace("_", " ")).strip() + " "
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " " + _SEPARATORS.sub(" ", text.lower().replace("_", " ")).strip() + " "
 
 
 def split_camel(text: str) -> str:
     """`PixelPerfectXL_v21` -> `Pixel Perfect XL v21`, so names read as words."""
-    text = re.sub(r"([a-z])([A-Z0-9])", r"\1 \2", text)
-    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    return _CAMEL_UPPER.sub(r"\1 \2", _CAMEL_LOWER.sub(r"\1 \2", text))
 
 
 @lru_cache(maxsize=1)
-def _phrase_index() -> list[tuple[str, str]]:
-    pairs = [(phrase, concept) for concept, phrases in CONCEPTS.items() for phrase in (concept, *phrases)]
-    return sorted(pairs, key=lambda p: -len(p[0]))
+def _phrase_index() -> tuple[dict[tuple[str, ...], str], int]:
+    """Phrase (as words) -> concept, and the longest phrase length: matching looks up the text's n-grams."""
+    index: dict[tuple[str, ...], str] = {}
+    for concept, phrases in CONCEPTS.items():
+        for phrase in (concept, *phrases):
+            index.setdefault(tuple(fold(phrase).split()), concept)
+    return index, max(len(k) for k in index)
+
+
+@lru_cache(maxsize=1)
+def _cue_index() -> tuple[dict[tuple[str, ...], list[tuple[str, float]]], int]:
+    index: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+    for style, cues in STYLE_CUES.items():
+        for cue, weight in cues.items():
+            index.setdefault(tuple(fold(cue).split()), []).append((style, weight))
+    return index, max(len(k) for k in index)
+
+
+def _ngrams(words: list[str], longest: int) -> list[tuple[str, ...]]:
+    """All n-grams up to `longest` words, longest first (so the most specific phrase is reported)."""
+    return [tuple(words[i : i + n]) for n in range(longest, 0, -1) for i in range(len(words) - n + 1)]
 
 
 def concepts_in(text: str) -> dict[str, str]:
     """Canonical concepts found in text -> the phrase that matched (longest phrases first)."""
-    folded = fold(text)
+    return concepts_in_words(fold(text).split())
+
+
+def concepts_in_words(words: list[str]) -> dict[str, str]:
+    """As concepts_in, for text already folded and split (callers that fold once and ask several times)."""
+    index, longest = _phrase_index()
     found: dict[str, str] = {}
-    for phrase, concept in _phrase_index():
-        if concept not in found and f" {phrase} " in folded:
-            found[concept] = phrase
+    for gram in _ngrams(words, longest):
+        concept = index.get(gram)
+        if concept and concept not in found:
+            found[concept] = " ".join(gram)
     return found
 
 
 def words_in(text: str) -> list[str]:
-    return [w for w in fold(split_camel(text)).split() if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
+    return content_words(fold(split_camel(text)).split())
+
+
+def content_words(words: list[str]) -> list[str]:
+    return [w for w in words if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
 
 
 def style_scores(text: str) -> dict[str, float]:
-    folded = fold(text)
+    """Weighted style cues in the text; each cue counts once however often it appears."""
+    return style_scores_words(fold(text).split())
+
+
+def style_scores_words(words: list[str]) -> dict[str, float]:
+    index, longest = _cue_index()
     scores = dict.fromkeys(STYLES, 0.0)
-    for style, cues in STYLE_CUES.items():
-        for cue, weight in cues.items():
-            if f" {cue} " in folded:
-                scores[style] += weight
-    for concept in concepts_in(text):
+    for gram in set(_ngrams(words, longest)):
+        for style, weight in index.get(gram, ()):
+            scores[style] += weight
+    for concept in concepts_in_words(words):
         if concept in CONCEPT_STYLE:
             style, weight = CONCEPT_STYLE[concept]
             scores[style] += weight
