@@ -35,31 +35,43 @@ def read_header(path: str | Path) -> SafetensorsHeader:
         with open(path, "rb") as f:
             file_size = os.fstat(f.fileno()).st_size
             prefix = f.read(8)
-            if len(prefix) < 8:
-                raise HeaderError(f"{path.name}: file is too short to be safetensors ({len(prefix)} bytes)")
-            (size,) = struct.unpack("<Q", prefix)
-            if size <= 1 or size > min(MAX_HEADER_BYTES, file_size - 8):
-                raise HeaderError(f"{path.name}: header length {size} is not plausible; the file is corrupt")
+            size = _header_length(path.name, prefix, file_size)
             raw = f.read(size)
     except OSError as exc:
         raise HeaderError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
+    return parse_header(prefix + raw, file_size, path.name)
+
+
+def _header_length(name: str, prefix: bytes, file_size: int) -> int:
+    if len(prefix) < 8:
+        raise HeaderError(f"{name}: file is too short to be safetensors ({len(prefix)} bytes)")
+    (size,) = struct.unpack("<Q", prefix)
+    if size <= 1 or size > min(MAX_HEADER_BYTES, file_size - 8):
+        raise HeaderError(f"{name}: header length {size} is not plausible; the file is corrupt")
+    return int(size)
+
+
+def parse_header(data: bytes, file_size: int, name: str = "file") -> SafetensorsHeader:
+    """The header from the first bytes of a file of `file_size` bytes; HeaderError for anything malformed."""
+    size = _header_length(name, data[:8], file_size)
+    raw = data[8 : 8 + size]
     if len(raw) < size:
-        raise HeaderError(f"{path.name}: truncated header ({len(raw)} of {size} bytes)")
+        raise HeaderError(f"{name}: truncated header ({len(raw)} of {size} bytes)")
     try:
         parsed = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HeaderError(f"{path.name}: header is not valid JSON; the file is corrupt") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise HeaderError(f"{name}: header is not valid JSON; the file is corrupt") from exc
     if not isinstance(parsed, dict):
-        raise HeaderError(f"{path.name}: header is not a JSON object")
+        raise HeaderError(f"{name}: header is not a JSON object")
     metadata = parsed.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict):
         metadata = {}
-    tensors = {k: v for k, v in parsed.items() if isinstance(v, dict)}
-    _check_extent(path, tensors, 8 + size, file_size)
+    tensors = {str(k): v for k, v in parsed.items() if isinstance(v, dict)}
+    _check_extent(name, tensors, 8 + size, file_size)
     return SafetensorsHeader(tensors=tensors, metadata={str(k): str(v) for k, v in metadata.items()}, header_size=size)
 
 
-def _check_extent(path: Path, tensors: dict[str, dict[str, Any]], data_start: int, actual: int) -> None:
+def _check_extent(name: str, tensors: dict[str, dict[str, Any]], data_start: int, actual: int) -> None:
     """A file cut short (interrupted download) has fewer bytes than its header promises."""
     end = 0
     for info in tensors.values():
@@ -68,5 +80,5 @@ def _check_extent(path: Path, tensors: dict[str, dict[str, Any]], data_start: in
             end = max(end, offsets[1])
     if data_start + end > actual:
         raise HeaderError(
-            f"{path.name}: truncated ({actual} bytes, header expects {data_start + end}); re-download it"
+            f"{name}: truncated ({actual} bytes, header expects {data_start + end}); re-download it"
         )

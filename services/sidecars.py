@@ -197,7 +197,7 @@ def read_sidecars(model_path: Path, present: frozenset[str] | None = None) -> tu
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             found.append(reader(data))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             problems.append(f"{path.name}: ignored ({exc})")
             log.warning("Intelligent Generation: sidecar %s ignored: %s", path.name, exc)
     return found, problems

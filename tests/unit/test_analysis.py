@@ -35,3 +35,24 @@ def test_round_trip_through_dict() -> None:
 
     a = analyze_keywords("anime girl <lora:x:0.5>")
     assert PromptAnalysis.from_dict(a.to_dict()) == a
+
+
+def test_paraphrase_reaches_the_concept() -> None:
+    from services.vocabulary import concepts_in
+
+    assert "cyberpunk" in concepts_in("neon-drenched megacity at night")
+    assert "pixel art" in concepts_in("chunky sprites like an old console game")
+    assert analyze_keywords("chunky sprites like an old console game, a knight").style == "artistic"
+
+
+def test_spanish_prompts() -> None:
+    oil = analyze_keywords("Pintura al óleo de un paisaje de montaña al atardecer, estilo impresionista")
+    assert oil.style == "artistic" and "oil painting" in oil.concepts and oil.content_type == "landscape"
+    assert analyze_keywords("una chica anime con ojos brillantes").style == "anime"
+    assert analyze_keywords("un dragón pequeño en 3D, estilo Pixar").style == "3d"
+    assert analyze_keywords("Foto de una anciana tejiendo, retrato realista").content_type == "portrait"
+
+
+def test_booru_tags_and_embeddings() -> None:
+    a = analyze_keywords("score_9, score_8_up, 1girl, solo, embedding:EasyNegative, (kimono:1.2)")
+    assert a.style == "anime" and "kimono" in a.concepts

@@ -1,0 +1,87 @@
+"""The library index on disk and the bad input a real models folder holds."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from model_files import write_safetensors
+
+from services import library
+from services.library import folders_under, scan
+
+SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]}
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the files describe() really reads."""
+    calls: list[str] = []
+    real = library.describe
+
+    def spy(kind: str, path: Path, name: str, *args: object) -> library.ModelEntry:
+        calls.append(name)
+        return real(kind, path, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library, "describe", spy)
+    library._last_scan.clear()
+    return calls
+
+
+def test_restart_reads_nothing_and_a_change_is_read_alone(models_root: Path, tmp_path: Path,
+                                                          counted: list[str]) -> None:
+    cache = tmp_path / "cache"
+    first = scan(folders_under(models_root), cache)
+    assert len(counted) == len(first.entries) > 5
+    counted.clear()
+    library._last_scan.clear()  # a new process: only the index on disk is left
+    again = scan(folders_under(models_root), cache)
+    assert counted == []
+    assert [e.to_dict() for e in again.entries] == [e.to_dict() for e in first.entries]
+    (models_root / "loras" / "catEars.civitai.info").write_text(json.dumps({"baseModel": "SD 1.5",
+                                                                            "trainedWords": ["nekomimi"]}))
+    changed = scan(folders_under(models_root), cache)
+    assert counted == ["catEars.safetensors"]  # a sidecar edit re-reads its model, nothing else
+    assert changed.find("loras", "catEars").trigger_words == ["nekomimi"]  # type: ignore[union-attr]
+    (models_root / "loras" / "oilPaint.safetensors").unlink()
+    counted.clear()
+    library._last_scan.clear()
+    assert scan(folders_under(models_root), cache).find("loras", "oilPaint") is None
+    assert counted == []
+
+
+def test_damaged_index_is_rebuilt(models_root: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    scan(folders_under(models_root), cache)
+    (cache / "library.sqlite").write_bytes(b"not a database at all" * 100)
+    for extra in cache.glob("library.sqlite-*"):
+        extra.unlink()
+    library._last_scan.clear()
+    assert len(scan(folders_under(models_root), cache).entries) > 5
+
+
+def test_bad_files_are_reported_and_the_rest_works(models_root: Path, tmp_path: Path) -> None:
+    loras = models_root / "loras"
+    (loras / "empty.safetensors").write_bytes(b"")
+    (loras / "notjson.safetensors").write_bytes((20).to_bytes(8, "little") + b"{{{{not json at all!")
+    (loras / "huge_claim.safetensors").write_bytes((2**40).to_bytes(8, "little") + b"{}")
+    os.mkfifo(loras / "pipe.safetensors")  # would block a reader forever
+    weird = os.fsencode(str(loras)) + b"/caf\xe9_latin1.safetensors"  # not UTF-8
+    write_safetensors(Path(os.fsdecode(weird)), SD15_LORA)
+    (loras / "loop").symlink_to(loras, target_is_directory=True)  # a symlink loop
+    (loras / "sub").mkdir()
+    write_safetensors(loras / "sub" / "catEars.safetensors", SD15_LORA)  # same stem, other folder
+    (loras / "oilPaint.cm-info.json").write_text(json.dumps({"Tags": 42, "TrainedWords": {"x": 1}, "BaseModel": []}))
+    lib = scan(folders_under(models_root), tmp_path / "cache")
+    by_name = {e.name: e for e in lib.of_kind("loras")}
+    for name in ("empty.safetensors", "notjson.safetensors", "huge_claim.safetensors"):
+        assert not by_name[name].usable and by_name[name].problems[0].startswith("unreadable")
+    assert "pipe.safetensors" not in by_name
+    assert by_name[os.fsdecode(b"caf\xe9_latin1.safetensors")].family == "sd15"
+    assert not any(n.startswith("loop/") for n in by_name)
+    assert any("same file name" in p for p in by_name["sub/catEars.safetensors"].problems)
+    assert by_name["oilPaint.safetensors"].usable and by_name["oilPaint.safetensors"].preferred_weight == 0.6
+    library._last_scan.clear()
+    assert len(scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")) == len(by_name)
