@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 MODELS ?=
 
-.PHONY: setup demo serve test lint unit bench clean
+.PHONY: setup demo serve test lint unit bench clean web web-check
 
 setup:
 	@bash scripts/setup_env.sh
@@ -17,8 +17,15 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy services
 
-test: setup lint
+test: setup lint web-check
 	$(PY) -m pytest tests
+
+# The editor extension: web/src (TypeScript) builds into the committed bundle web/js/.
+web: setup
+	npm run --silent build
+
+web-check: setup
+	npm run --silent check
 
 unit: setup
 	$(PY) -m pytest tests -m unit
@@ -28,4 +35,4 @@ bench: setup
 	$(PY) bench/overhead.py
 
 clean:
-	rm -rf .venv .comfyui .cache
+	rm -rf .venv .comfyui .cache node_modules

@@ -6,9 +6,10 @@ import nodes as comfy_nodes
 from comfy_api.latest import io
 
 from ..services.analysis import PromptAnalysis
-from ..services.recommend import select_checkpoint
+from ..services.feedback import FeedbackStore
+from ..services.recommend import Choices, parse_names, select_checkpoint
 from ..services.selection import QUALITY_STEPS, SelectionError
-from .common import CATEGORY, Analysis, Selection, library_signature, load_library, vram_budget_gb
+from .common import CATEGORY, Analysis, Selection, cache_dir, library_signature, load_library, vram_budget_gb
 
 AUTO = "auto"
 
@@ -32,6 +33,11 @@ class AutoModelSelect(io.ComfyNode):
                 ),
                 io.Combo.Input("quality", options=list(QUALITY_STEPS), default="balanced",
                                tooltip="Scales the recommended steps: fast 0.6x, high 1.3x, ultra 1.6x."),
+                io.String.Input("exclude", default="", optional=True,
+                                tooltip="Assisted mode: checkpoints never to choose, comma separated."),
+                io.Combo.Input("vae_file", options=[AUTO, *folder_paths.get_filename_list("vae")], default=AUTO,
+                               optional=True, tooltip="auto: the checkpoint's own, or a matching one when it "
+                               "has none. Pick a file to decide yourself."),
             ],
             outputs=[
                 io.Model.Output("model", display_name="MODEL"),
@@ -46,27 +52,32 @@ class AutoModelSelect(io.ComfyNode):
                 io.Int.Output("height", display_name="height"),
                 io.String.Output("explanation", display_name="explanation"),
                 io.Int.Output("clip_skip", display_name="clip_skip"),
+                io.String.Output("candidates", display_name="candidates"),
             ],
         )
 
     @classmethod
     def fingerprint_inputs(cls, checkpoint: str = AUTO, **_linked: object) -> str:
-        # Re-run when the models on disk change, not only when inputs do.
+        # Re-run when the models on disk or the ratings change, not only when inputs do.
         # Linked inputs (the analysis) are not passed here; ComfyUI keys its cache on them anyway.
-        return library_signature() if checkpoint == AUTO else checkpoint
+        ratings = FeedbackStore(cache_dir()).version()
+        return f"{library_signature()}|{ratings}" if checkpoint == AUTO else f"{checkpoint}|{ratings}"
 
     @classmethod
-    def execute(cls, analysis: dict, checkpoint: str = AUTO, quality: str = "balanced") -> io.NodeOutput:
+    def execute(cls, analysis: dict, checkpoint: str = AUTO, quality: str = "balanced", exclude: str = "",
+                vae_file: str = AUTO) -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
+        choices = Choices(checkpoint=None if checkpoint == AUTO else checkpoint, vae=None if vae_file == AUTO else vae_file,
+                          excluded_checkpoints=frozenset(name for name, _ in parse_names(exclude)))
+        leans = FeedbackStore(cache_dir()).leans(parsed.concepts, parsed.style)
         try:
-            selection, _ = select_checkpoint(load_library(), parsed, None if checkpoint == AUTO else checkpoint,
-                                             vram_budget_gb(), quality)
+            selection, _ = select_checkpoint(load_library(), parsed, None, vram_budget_gb(), quality, choices, leans)
         except SelectionError as exc:
             raise ValueError(f"Auto Model Select: {exc}") from exc
         try:
-            model, clip, vae = comfy_nodes.CheckpointLoaderSimple().load_checkpoint(selection.checkpoint)
+            model, clip, vae_model = comfy_nodes.CheckpointLoaderSimple().load_checkpoint(selection.checkpoint)
             if selection.vae:
-                (vae,) = comfy_nodes.VAELoader().load_vae(selection.vae)
+                (vae_model,) = comfy_nodes.VAELoader().load_vae(selection.vae)
             clip_skip = int(selection.parameters.get("clip_skip", 1))
             if clip_skip > 1:
                 (clip,) = comfy_nodes.CLIPSetLastLayer().set_last_layer(clip, -clip_skip)
@@ -80,7 +91,9 @@ class AutoModelSelect(io.ComfyNode):
         scheduler = p["scheduler"] if p["scheduler"] in comfy.samplers.KSampler.SCHEDULERS else "normal"
         text = selection.explain()
         info = {**selection.to_dict(), "analysis": analysis}
+        ranked = sorted(selection.scores.items(), key=lambda item: -item[1])
+        candidates = "\n".join(f"{score:6.2f}  {name}" for name, score in ranked[:15])
         return io.NodeOutput(
-            model, clip, vae, info, int(p["steps"]), float(p["cfg"]), sampler, scheduler,
-            int(p["width"]), int(p["height"]), text, clip_skip, ui={"text": [text]},
+            model, clip, vae_model, info, int(p["steps"]), float(p["cfg"]), sampler, scheduler,
+            int(p["width"]), int(p["height"]), text, clip_skip, candidates, ui={"text": [text]},
         )

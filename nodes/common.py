@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import folder_paths
 from comfy_api.latest import io
 
+from ..services.feedback import record_from_image
 from ..services.library import Library, scan
+from ..services.settings import PackSettings, read_settings, settings_file
 
 CATEGORY = "Intelligent Generation"
 
@@ -57,9 +60,28 @@ def library_signature() -> str:
     return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
 
 
+def pack_settings() -> PackSettings:
+    """The settings the editor stored for the default user; defaults for API-only users."""
+    return read_settings(settings_file(folder_paths.get_user_directory()))
+
+
 def cache_dir() -> Path:
     return Path(folder_paths.get_user_directory()) / "intelligent_generation"
 
 
 def full_path(kind: str, name: str) -> str:
     return folder_paths.get_full_path_or_raise(kind, name)
+
+
+def saved_record(image: str) -> dict[str, Any]:
+    """Our record embedded in an image of ComfyUI's output folder; paths outside it are refused."""
+    output = Path(folder_paths.get_output_directory()).resolve()
+    path = (output / image.strip()).resolve()
+    if not path.is_relative_to(output):
+        raise FileNotFoundError(f"'{image}' is outside ComfyUI's output folder.")
+    if not path.is_file():
+        raise FileNotFoundError(f"No image '{image}' in ComfyUI's output folder.")
+    record = record_from_image(path)
+    if record is None:
+        raise FileNotFoundError(f"'{image}' carries no Intelligent Generation record; save it with Save With Metadata.")
+    return record

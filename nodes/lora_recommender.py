@@ -4,8 +4,10 @@ import nodes as comfy_nodes
 from comfy_api.latest import io
 
 from ..services.analysis import PromptAnalysis
+from ..services.feedback import FeedbackStore
 from ..services.lora_scoring import plan_loras
-from .common import CATEGORY, Analysis, LoraPlan, Selection, library_signature, load_library
+from ..services.recommend import missing_lines, parse_names
+from .common import CATEGORY, Analysis, LoraPlan, Selection, cache_dir, library_signature, load_library
 
 
 class LoRARecommender(io.ComfyNode):
@@ -25,6 +27,11 @@ class LoRARecommender(io.ComfyNode):
                 io.Int.Input("max_loras", default=3, min=0, max=8, tooltip="0 applies only LoRAs named in the prompt."),
                 io.Float.Input("weight_scale", default=1.0, min=0.0, max=2.0, step=0.05,
                                tooltip="Multiplies every recommended weight."),
+                io.String.Input("pinned_loras", default="", multiline=True, optional=True,
+                                tooltip="Assisted or manual mode: LoRAs always applied, one per line or comma "
+                                "separated, with an optional weight: name.safetensors:0.7"),
+                io.String.Input("excluded_loras", default="", optional=True,
+                                tooltip="LoRAs never applied, comma separated."),
             ],
             outputs=[
                 io.Model.Output("model_with_loras", display_name="MODEL"),
@@ -34,19 +41,25 @@ class LoRARecommender(io.ComfyNode):
                 LoraPlan.Output("lora_plan", display_name="lora_plan"),
                 io.String.Output("positive_prompt", display_name="positive_prompt"),
                 io.String.Output("explanation", display_name="explanation"),
+                io.String.Output("candidates", display_name="candidates"),
             ],
         )
 
     @classmethod
     def fingerprint_inputs(cls, **kwargs: object) -> str:
-        return library_signature()
+        return f"{library_signature()}|{FeedbackStore(cache_dir()).version()}"
 
     @classmethod
     def execute(cls, model, clip, analysis: dict, selection: dict, max_loras: int = 3,
-                weight_scale: float = 1.0) -> io.NodeOutput:
+                weight_scale: float = 1.0, pinned_loras: str = "", excluded_loras: str = "") -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
-        plan = plan_loras(load_library(), parsed, selection["family"], max_loras, weight_scale,
-                          base_model=selection.get("base_model"))
+        library = load_library()
+        plan = plan_loras(library, parsed, selection["family"], max_loras, weight_scale,
+                          base_model=selection.get("base_model"), pinned=parse_names(pinned_loras),
+                          excluded=frozenset(name for name, _ in parse_names(excluded_loras)),
+                          leans=FeedbackStore(cache_dir()).leans(parsed.concepts, parsed.style))
+        plan.reasons += missing_lines(library, parsed, selection["family"], selection.get("base_model"),
+                                      selection.get("checkpoint"))
         loader = comfy_nodes.LoraLoader()
         for lora in plan.loras:
             try:
@@ -60,5 +73,7 @@ class LoRARecommender(io.ComfyNode):
         (positive,) = encoder.encode(clip, plan.positive_prompt)
         (negative,) = encoder.encode(clip, plan.negative_prompt)
         text = plan.explain()
-        return io.NodeOutput(model, clip, positive, negative, plan.to_dict(), plan.positive_prompt, text,
+        candidates = "\n".join(f"{c['score']:6.2f}  {c['name']} ({c['base_model']}): {c['why']}"
+                               for c in plan.candidates)
+        return io.NodeOutput(model, clip, positive, negative, plan.to_dict(), plan.positive_prompt, text, candidates,
                              ui={"text": [text]})

@@ -49,4 +49,24 @@ if [ ! -L "$link" ]; then
   rm -rf "$link"
   ln -s "$root" "$link"
 fi
+# The web extension's build and browser-test tools (vite, TypeScript, playwright-core), from package-lock.json.
+npm_stamp="$root/node_modules/.installed"
+npm_want="$(cat package.json package-lock.json | sha256sum | cut -c1-16)"
+if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$npm_want" ]; then
+  command -v npm >/dev/null || { echo "[setup] npm (Node.js 20 or newer) is needed for the web extension" >&2; exit 1; }
+  echo "[setup] installing the web tools into node_modules (npm ci)"
+  npm ci --silent --no-audit --no-fund
+  echo "$npm_want" > "$npm_stamp"
+fi
+
+# The browser tests drive Debian's Chromium (never a downloaded browser). Installing needs root.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing Debian's chromium for the browser tests (about 40 s)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "[setup] chromium is missing: the browser tests need it (sudo apt-get install chromium)" >&2
+  fi
+fi
 echo "[setup] ready: $venv, $comfy"

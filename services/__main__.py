@@ -89,10 +89,46 @@ def cmd_read_image(args: argparse.Namespace) -> int:
     chunks = read_metadata(args.image)
     answer = read_generation(chunks).to_dict()
     if args.all:
-        answer["embedded"] = {k: json.loads(v) if k in ("prompt", "workflow", RECORD_KEY) else v
-                              for k, v in chunks.items()}
+        def parsed(key: str, value: str) -> object:
+            try:
+                return json.loads(value) if key in ("prompt", "workflow", RECORD_KEY) else value
+            except ValueError:
+                return value
+
+        answer["embedded"] = {k: parsed(k, v) for k, v in chunks.items()}
     print(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0 if chunks else 1
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from .feedback import FeedbackError, FeedbackStore, record_from_image
+
+    store = FeedbackStore(args.cache_dir)
+    if args.action == "export":
+        text = json.dumps(store.export(), indent=2, ensure_ascii=False)
+        if args.out:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+            print(f"wrote {len(store.export())} ratings to {args.out}", file=sys.stderr)
+        else:
+            print(text)
+        return 0
+    if args.action == "delete":
+        if not args.id and not args.all:
+            print("delete needs --id GENERATION_ID or --all", file=sys.stderr)
+            return 2
+        print(json.dumps({"deleted": store.delete(None if args.all else args.id)}))
+        return 0
+    record = record_from_image(args.image) if args.image else None
+    if record is None:
+        print("rate needs --image with an image saved by Save With Metadata", file=sys.stderr)
+        return 2
+    try:
+        row = store.rate(record, args.rating, args.comment)
+    except FeedbackError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(json.dumps({"rated": row["generation_id"], "rating": row["rating"]}))
+    return 0
 
 
 def _ollama_options(p: argparse.ArgumentParser) -> None:
@@ -105,6 +141,22 @@ def cmd_metadata(args: argparse.Namespace) -> int:
     from .metadata_fetch import run_command
 
     return run_command(args)
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from .download import run_command
+
+    return run_command(args)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .library import folders_under, scan
+    from .stats import collect_stats
+
+    cache = Path(args.cache_dir)
+    print(json.dumps(collect_stats(scan(folders_under(args.models_root), cache), cache, not args.no_system),
+                     indent=2, ensure_ascii=False))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,10 +203,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write-sidecars", action="store_true", help="also write <model>.ig.json next to each found model")
     p.set_defaults(func=cmd_metadata)
 
+    p = sub.add_parser("download", help="download one model (a CivitAI model version, or a Hugging Face repository "
+                       "file) into a models folder, SHA-256 verified and resumable; without --yes it only says what it "
+                       "would download. --search CONCEPT lists candidates instead")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--civitai-version", type=int, metavar="ID", help="a CivitAI model version id")
+    target.add_argument("--hf-repo", metavar="OWNER/NAME", help="a Hugging Face repository (with --hf-file)")
+    target.add_argument("--search", metavar="CONCEPT", help="list online candidates for a concept of the pack's "
+                        "vocabulary (e.g. 'pixel art') or a style; only that name is sent")
+    p.add_argument("--hf-file", metavar="PATH", help="the file's path in the repository")
+    p.add_argument("--file", help="which file of the CivitAI version (name or id; default the primary one)")
+    p.add_argument("--kind", choices=["checkpoints", "loras", "vae"], required=True)
+    p.add_argument("--models-root", help="a ComfyUI models folder: the file goes into its folder for the kind")
+    p.add_argument("--folder", help="the exact folder to download into (instead of --models-root)")
+    p.add_argument("--save-as", help="file name to save as (the published format's suffix is kept)")
+    p.add_argument("--allow-pickle", action="store_true", help="also accept .ckpt/.pt/.bin files (they can run code)")
+    p.add_argument("--yes", action="store_true", help="download; without it nothing is written")
+    p.add_argument("--base-model", help="--search: the base model, e.g. 'SD 1.5' (default SD 1.5)")
+    p.add_argument("--limit", type=int, default=5, help="--search: candidates to list")
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    p.add_argument("--civitai-url", default="https://civitai.com", help="https://civitai.com or https://civitai.red")
+    p.add_argument("--hf-url", default="https://huggingface.co")
+    p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
+    p.add_argument("--proxy", help="socks5h://host:port (e.g. Tor) or http://host:port; fails closed")
+    p.set_defaults(func=cmd_download)
+
+    p = sub.add_parser("feedback", help="your ratings: export, delete, or rate a saved image (all local)")
+    p.add_argument("action", choices=["export", "delete", "rate"])
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    p.add_argument("--out", help="export: write JSON here instead of standard output")
+    p.add_argument("--id", help="delete: one generation id")
+    p.add_argument("--all", action="store_true", help="delete: every rating")
+    p.add_argument("--image", help="rate: an image saved by Save With Metadata")
+    p.add_argument("--rating", type=int, default=3, help="rate: 1 to 5 stars")
+    p.add_argument("--comment", default="")
+    p.set_defaults(func=cmd_feedback)
+
     p = sub.add_parser("read-image", help="what a saved image says about its generation, as JSON (PNG, JPEG, WebP)")
     p.add_argument("image")
     p.add_argument("--all", action="store_true", help="add the embedded chunks themselves")
     p.set_defaults(func=cmd_read_image)
+
+    p = sub.add_parser("stats", help="library statistics: counts by kind and base model, metadata coverage, cache "
+                       "size, CPU, RAM and GPU (JSON); read-only")
+    p.add_argument("--models-root", required=True)
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"),
+                   help="where scan and metadata keep the index, hashes and records")
+    p.add_argument("--no-system", action="store_true", help="leave out CPU, RAM and GPU")
+    p.set_defaults(func=cmd_stats)
     return parser
 
 

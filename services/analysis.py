@@ -40,8 +40,24 @@ STYLE_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 DEFAULT_STYLE = "realistic"  # what an unadorned prompt ("a cat") most often means
+
+# Negative prompt terms per style, offered only when the user wrote none.
+STYLE_NEGATIVES = {
+    "realistic": "blurry, lowres, deformed, disfigured, cartoon, painting, watermark, text",
+    "anime": "lowres, bad anatomy, bad hands, worst quality, low quality, jpeg artifacts, watermark",
+    "artistic": "blurry, lowres, photo, watermark, signature, text",
+    "3d": "lowres, blurry, flat, 2d, sketch, watermark",
+}
+QUALITY_WORDS = ("masterpiece", "best quality", "high quality", "highly detailed", "ultra detailed", "intricate",
+                 "8k", "4k", "uhd", "sharp focus", "award winning", "absurdres", "highres")
+# Prompt syntax that belongs to one base model's training captions.
+BASE_SYNTAX = (("score 9", "Pony"), ("score 8 up", "Pony"), ("source anime", "Pony"), ("newest", "Illustrious"),
+               ("very awa", "Illustrious"))
 ANALYSIS_SCHEMA_VERSION = 1
 
+_WEIGHT_SPANS = re.compile(r"\(([^():]+):\s*([-+]?\d*\.?\d+)\s*\)")
+_BRACKETED = re.compile(r"\[([^\[\]]+)\]")
+_EMBEDDING = re.compile(r"\bembedding:[\w.\-]+", re.IGNORECASE)
 _LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([-+]?\d*\.?\d+))?[^>]*>", re.IGNORECASE)
 _WEIGHTED = re.compile(r"\(([^():]+):[-+]?\d*\.?\d+\)")
 
@@ -68,6 +84,16 @@ class PromptAnalysis:
     clean_prompt: str = ""
     reasons: list[str] = field(default_factory=list)
     schema_version: int = ANALYSIS_SCHEMA_VERSION
+    concept_weights: dict[str, float] = field(default_factory=dict)  # from (word:1.3) syntax; 1.0 otherwise
+    suggested_base: str | None = None  # a base model the prompt's own syntax is written for (score_9 -> Pony)
+    quality_hints: list[str] = field(default_factory=list)
+    suggested_negative: str = ""  # for the style, used only when the user gave no negative prompt
+    llm_loras: list[str] = field(default_factory=list)  # the LLM's picks from a shortlist of real files
+    llm_checkpoint: str | None = None
+
+    @property
+    def negative_or_suggested(self) -> str:
+        return self.negative_prompt if self.negative_prompt.strip() else self.suggested_negative
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,13 +148,28 @@ def extract_concepts(text: str) -> list[str]:
     return found
 
 
-def analyze_keywords(prompt: str, negative_prompt: str = "") -> PromptAnalysis:
+def concept_weights(prompt: str) -> dict[str, float]:
+    """Weights the user gave with `(words:1.3)`, `((words))` or `[words]`, per concept found inside."""
+    weights: dict[str, float] = {}
+    for inner, value in _WEIGHT_SPANS.findall(prompt):
+        for concept in concepts_in(inner):
+            weights[concept] = max(weights.get(concept, 0.0), float(value))
+    for inner in _BRACKETED.findall(prompt):
+        for concept in concepts_in(inner):
+            weights.setdefault(concept, 0.9)
+    return weights
+
+
+def analyze_keywords(prompt: str, negative_prompt: str = "", style_hint: str = "auto") -> PromptAnalysis:
     cleaned, user_loras = split_user_loras(prompt)
-    text = normalise(cleaned)
+    text = normalise(_EMBEDDING.sub(" ", cleaned))  # textual inversions stay in the prompt but are no concepts
     scores = style_scores(text)
     best = max(STYLES, key=lambda s: scores[s])
     reasons: list[str] = []
-    if scores[best] == 0:
+    if style_hint in STYLES:
+        style = style_hint
+        reasons.append(f"Style {style}, as you set it.")
+    elif scores[best] == 0:
         style = DEFAULT_STYLE
         reasons.append(f"No style words found; defaulting to {DEFAULT_STYLE}.")
     else:
@@ -138,6 +179,7 @@ def analyze_keywords(prompt: str, negative_prompt: str = "") -> PromptAnalysis:
     content = max(content_hits, key=lambda c: len(content_hits[c]))
     if not content_hits[content]:
         content = "scene"
+    folded = fold(text)
     return PromptAnalysis(
         prompt=prompt,
         negative_prompt=negative_prompt,
@@ -149,4 +191,8 @@ def analyze_keywords(prompt: str, negative_prompt: str = "") -> PromptAnalysis:
         user_loras=user_loras,
         clean_prompt=cleaned,
         reasons=reasons,
+        concept_weights=concept_weights(cleaned),
+        suggested_base=next((base for cue, base in BASE_SYNTAX if f" {cue} " in folded), None),
+        quality_hints=[q for q in QUALITY_WORDS if f" {q} " in folded],
+        suggested_negative=STYLE_NEGATIVES[style],
     )

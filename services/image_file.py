@@ -1,14 +1,37 @@
-"""Write images with text metadata, atomically, never overwriting an existing file."""
+"""Image files with generation metadata: PNG text chunks, or EXIF for JPEG and WebP; atomic writes.
+
+PNG: ComfyUI's `prompt` and `workflow` chunks, A1111's `parameters` and our
+record under RECORD_KEY. JPEG/WebP: the same values in EXIF, laid out as the
+tools that read them expect: `prompt:`/`workflow:` strings in the Model and
+Make tags (ComfyUI's own WebP layout, which its frontend reads back), the A1111
+text in UserComment (UNICODE + UTF-16BE, as A1111 writes it with piexif) and
+our record in ImageDescription.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
-import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
 
 RECORD_KEY = "intelligent_generation"
+EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+FORMATS = tuple(EXTENSIONS)
+EXIF_LIMIT = 65533  # bytes in a JPEG APP1 segment, "Exif\0\0" included (WebP has no such limit)
+EXIF_IFD, USER_COMMENT = 0x8769, 0x9286
+EXIF_TAGS = {"prompt": 0x0110, "workflow": 0x010F, RECORD_KEY: 0x010E}  # Model, Make, ImageDescription
+UNICODE_PREFIX = b"UNICODE\0"
+# What gives way first when JPEG's EXIF is full: the UI graph, the API graph, then our record's bulk.
+DROP_ORDER = ("workflow", "prompt", "analysis and reasons", RECORD_KEY)
+RECORD_DETAILS = ("analysis", "reasons")
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
 
 
 class SaveError(OSError):
@@ -16,7 +39,7 @@ class SaveError(OSError):
 
 
 def png_chunks(
-    record: dict[str, Any],
+    record: dict[str, Any] | None,
     infotext: str | None,
     graph: dict[str, Any] | None,
     extra_pnginfo: dict[str, Any] | None,
@@ -29,37 +52,92 @@ def png_chunks(
         chunks[key] = json.dumps(value)
     if infotext:
         chunks["parameters"] = infotext
-    chunks[RECORD_KEY] = json.dumps(record, ensure_ascii=False)
+    if record is not None:
+        chunks[RECORD_KEY] = json.dumps(record, ensure_ascii=False)
     return chunks
 
 
-def write_png(image: Any, folder: Path, stem: str, chunks: dict[str, str], compress_level: int = 4) -> Path:
-    """Write `image` (a PIL image) as `<folder>/<stem>.png`.
+def user_comment(text: str) -> bytes:
+    return UNICODE_PREFIX + text.encode("utf-16-be")
 
-    The bytes go to a temporary file first and are linked into place only when
-    complete, so a full disk never leaves half an image, and an existing file
-    is never replaced.
+
+def read_user_comment(data: bytes) -> str:
+    """EXIF UserComment to text: the UNICODE prefix means UTF-16 (A1111: big-endian; some tools: little)."""
+    prefix, body = data[:8], data[8:]
+    if prefix == UNICODE_PREFIX:
+        # Mostly-ASCII text has its zero bytes first in big-endian UTF-16.
+        big = body[0::2].count(0) >= body[1::2].count(0)
+        return body.decode("utf-16-be" if big else "utf-16-le", errors="replace").rstrip("\0")
+    if prefix == b"JIS\0\0\0\0\0":
+        return body.decode("shift_jis", errors="replace").rstrip("\0")
+    body = body if prefix in (b"ASCII\0\0\0", b"\0" * 8) else data
+    return body.decode("utf-8", errors="replace").rstrip("\0")
+
+
+def _exif(chunks: dict[str, str]) -> Any:
+    from PIL import Image
+
+    exif = Image.Exif()  # big-endian, as piexif writes it, so the UTF-16BE comment matches the byte order
+    for key, tag in EXIF_TAGS.items():
+        if key in chunks:
+            # Pillow writes EXIF strings as ASCII: keep JSON escaped so nothing is lost.
+            text = chunks[key] if chunks[key].isascii() else json.dumps(json.loads(chunks[key]))
+            exif[tag] = f"{key}:{text}"
+    if "parameters" in chunks:
+        exif.get_ifd(EXIF_IFD)[USER_COMMENT] = user_comment(chunks["parameters"])
+    return exif
+
+
+def _lighter(chunks: dict[str, str], what: str) -> dict[str, str]:
+    lighter = dict(chunks)
+    if what == "analysis and reasons" and RECORD_KEY in lighter:
+        record = json.loads(lighter[RECORD_KEY])
+        record["left_out"] = [k for k in RECORD_DETAILS if record.pop(k, None)]
+        lighter[RECORD_KEY] = json.dumps(record, ensure_ascii=False)
+    else:
+        lighter.pop(what, None)
+    return lighter
+
+
+def exif_bytes(chunks: dict[str, str], limit: int | None = EXIF_LIMIT, name: str = "image") -> bytes:
+    """EXIF holding the chunks; over `limit`, the least needed parts are left out, with a warning."""
+    data: bytes = _exif(chunks).tobytes()
+    left_out: list[str] = []
+    for what in DROP_ORDER:
+        if limit is None or len(data) <= limit:
+            break
+        if what in chunks or (what == "analysis and reasons" and RECORD_KEY in chunks):
+            chunks = _lighter(chunks, what)
+            left_out.append(what)
+            data = _exif(chunks).tobytes()
+    if limit is not None and len(data) > limit:
+        left_out.append("parameters")
+        data = b""
+    if left_out:
+        log.warning("Intelligent Generation: %s left out of %s's EXIF, which JPEG limits to 64 KiB; "
+                    "save as PNG or WebP to keep everything.", ", ".join(left_out), name)
+    return data
+
+
+def _atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Write to a temporary file beside `target`, then link it into place.
+
+    A full disk or a failing encoder never leaves half a file, and an existing
+    file is never replaced: the link fails with FileExistsError instead.
     """
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
-    for key, value in chunks.items():
-        # iTXt keeps non-Latin-1 prompts intact; ComfyUI and A1111 read both kinds.
-        info.add_itxt(key, value) if not value.isascii() else info.add_text(key, value)
-    target = folder / f"{stem}.png"
+    tmp = target.parent / f".ig-{uuid.uuid4().hex}.part"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".ig-", suffix=".png.part", dir=folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides, as for SaveImage
     except OSError as exc:
-        raise SaveError(f"Cannot write into the output folder {folder.name!r}: {exc.strerror}. "
+        raise SaveError(f"Cannot write into the output folder {target.parent.name!r}: {exc.strerror or exc}. "
                         "Check its permissions and free space.") from exc
-    tmp = Path(tmp_name)
     try:
+        # Write errors, a full disk's included, surface here or at close, before the name exists.
+        # No fsync: SaveImage does none either, and it costs ~12 ms a file (bench/save.py).
         with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG", pnginfo=info, compress_level=compress_level)
-            f.flush()
-            os.fsync(f.fileno())
-        os.link(tmp, target)  # fails if the name exists: no overwrite, no race
+            write(f)
+        _link(tmp, target)
     except FileExistsError:
         raise
     except OSError as exc:
@@ -70,8 +148,78 @@ def write_png(image: Any, folder: Path, stem: str, chunks: dict[str, str], compr
     return target
 
 
-def read_png_text(path: str | Path) -> dict[str, str]:
+def _link(tmp: Path, target: Path) -> None:
+    try:
+        os.link(tmp, target)  # fails if the name exists: no overwrite, no race
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) or exc.errno not in NO_HARD_LINKS:
+            raise
+        # FAT and some network shares have no hard links; a rename after a check comes close.
+        if target.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(target)) from exc
+        os.rename(tmp, target)
+
+
+def write_image(image: Any, folder: Path, stem: str, chunks: dict[str, str], fmt: str = "png",
+                quality: int = 90, compress_level: int = 4) -> Path:
+    """Write `image` (a PIL image) as `<folder>/<stem>.<ext>` with the chunks as metadata.
+
+    `stem` may hold '/' for subfolders. Raises FileExistsError when the name is
+    taken, SaveError when nothing could be written.
+    """
+    from PIL.PngImagePlugin import PngInfo
+
+    if fmt not in EXTENSIONS:
+        raise ValueError(f"Unknown image format {fmt!r}; use one of {', '.join(FORMATS)}.")
+    target = folder / f"{stem}{EXTENSIONS[fmt]}"
+    options: dict[str, Any] = {}
+    if fmt == "png":
+        info = PngInfo()
+        for key, value in chunks.items():
+            # iTXt keeps non-Latin-1 prompts intact; ComfyUI and A1111 read both kinds.
+            info.add_text(key, value) if value.isascii() else info.add_itxt(key, value)
+        options = {"pnginfo": info, "compress_level": compress_level}
+    else:
+        if chunks:
+            options["exif"] = exif_bytes(chunks, EXIF_LIMIT if fmt == "jpeg" else None, target.name)
+        options["quality"] = quality
+        if fmt == "webp" and quality >= 100:
+            options["lossless"] = True
+        if image.mode not in ("RGB", "L") and fmt == "jpeg":
+            image = image.convert("RGB")
+    save_format = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}[fmt]
+    return _atomic_write(target, lambda f: image.save(f, format=save_format, **options))
+
+
+def write_json(folder: Path, stem: str, data: dict[str, Any]) -> Path:
+    """`<folder>/<stem>.json`, atomically, never replacing a file."""
+    text = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    return _atomic_write(folder / f"{stem}.json", lambda f: f.write(text))
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata of an image as text values by key, whatever the format: PNG text or EXIF."""
     from PIL import Image
 
     with Image.open(path) as im:
-        return {k: v for k, v in getattr(im, "text", {}).items() if isinstance(v, str)}
+        found = {k: v for k, v in getattr(im, "text", {}).items() if isinstance(v, str)}
+        if found or im.format == "PNG":
+            return found
+        exif = im.getexif()
+        for tag in range(0x0100, 0x0111):  # ComfyUI counts its keys down from Make
+            value = exif.get(tag)
+            if isinstance(value, str) and ":" in value:
+                key, _, text = value.partition(":")
+                if key in EXIF_TAGS or key.lower() in EXIF_TAGS:
+                    found[key.lower()] = text
+        comment = exif.get_ifd(EXIF_IFD).get(USER_COMMENT)
+        if isinstance(comment, bytes) and comment.strip(b"\0"):
+            found["parameters"] = read_user_comment(comment)
+        elif isinstance(comment, str) and comment:
+            found["parameters"] = comment
+        return found
+
+
+def read_png_text(path: str | Path) -> dict[str, str]:
+    """Kept for callers written before JPEG/WebP: same as `read_metadata`."""
+    return read_metadata(path)

@@ -8,6 +8,7 @@ newline are JSON-quoted, as A1111 does.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # ComfyUI sampler/scheduler names -> A1111's, so readers show familiar names.
@@ -22,6 +23,11 @@ SCHEDULER_NAMES = {
     "normal": "Automatic", "karras": "Karras", "exponential": "Exponential", "sgm_uniform": "SGM Uniform",
     "simple": "Simple", "ddim_uniform": "DDIM", "beta": "Beta",
 }
+
+
+_SAMPLER_OF = {v: k for k, v in SAMPLER_NAMES.items()}
+_SCHEDULER_OF = {v: k for k, v in SCHEDULER_NAMES.items()}
+_LORA_TAG = re.compile(r"<lora:([^:>]+):([-+]?\d*\.?\d+)[^>]*>", re.IGNORECASE)
 
 
 def quote(value: Any) -> str:
@@ -57,6 +63,8 @@ def build_infotext(
         pairs.append(("Model", model_name))
     if settings.get("clip_skip"):
         pairs.append(("Clip skip", settings["clip_skip"]))
+    if settings.get("denoise") not in (None, 1, 1.0):
+        pairs.append(("Denoising strength", settings["denoise"]))
     hashed_loras = [(n, h) for n, h in (loras or []) if h]
     if hashed_loras:
         pairs.append(("Lora hashes", ", ".join(f"{n}: {h}" for n, h in hashed_loras)))
@@ -102,3 +110,28 @@ def parse_infotext(text: str) -> dict[str, Any]:
         settings[key.strip()] = value.strip() if isinstance(value, str) else value
         rest = rest.lstrip(",").lstrip()
     return {"prompt": "\n".join(prompt_lines), "negative_prompt": negative, "settings": settings}
+
+
+def comfy_sampler(sampler: str | None, scheduler: str | None) -> tuple[str | None, str | None]:
+    """A1111's sampler and schedule names back to ComfyUI's.
+
+    Older A1111 versions fold the schedule into the sampler ("DPM++ 2M Karras").
+    Unknown names come back unchanged, for the caller to judge.
+    """
+    if sampler and sampler not in _SAMPLER_OF and not scheduler:
+        for name in _SCHEDULER_OF:
+            if sampler.endswith(" " + name) and sampler[: -len(name) - 1] in _SAMPLER_OF:
+                sampler, scheduler = sampler[: -len(name) - 1], name
+                break
+    return (_SAMPLER_OF.get(sampler, sampler) if sampler else None,
+            _SCHEDULER_OF.get(scheduler, scheduler) if scheduler else None)
+
+
+def lora_tags(prompt: str) -> list[tuple[str, float]]:
+    """`<lora:name:weight>` tags, as A1111 writes LoRAs into the prompt."""
+    return [(name, float(weight)) for name, weight in _LORA_TAG.findall(prompt)]
+
+
+def without_lora_tags(prompt: str) -> str:
+    """The prompt as A1111 encodes it: its extra networks take the tags out first."""
+    return re.sub(r"[ \t]*<lora:[^>]*>", "", prompt).strip()

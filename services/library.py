@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
-ENTRY_VERSION = 8  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 9  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -175,6 +175,7 @@ def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) ->
     listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
     signatures = [(f"{kind}\0{path}", signature) for kind, files in listing for path, _, signature, _, _ in files]
     memo_key = f"{cache_dir}|{sorted(folders.items())}"
+    signatures.append(("records", _records_stamp(cache_dir)))  # a metadata fetch refreshes the library too
     previous = _last_scan.get(memo_key) if cache_dir else None
     if previous and previous[0] == signatures:
         return previous[2]
@@ -205,10 +206,70 @@ def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) ->
             entries.append(entry)
     if cache:
         cache.update(fresh, [k for k in known if k not in current])
+        entries = _with_records(entries, Path(cache_dir)) if cache_dir else entries
     library = Library(entries)
     if cache_dir:
         _last_scan[memo_key] = (signatures, current, library)
     return library
+
+
+def _records_stamp(cache_dir: str | Path | None) -> str:
+    try:
+        return str(os.stat(Path(cache_dir) / "model_records").st_mtime_ns) if cache_dir else ""
+    except OSError:
+        return ""
+
+
+def _with_records(entries: list[ModelEntry], cache_dir: Path) -> list[ModelEntry]:
+    """Entries overlaid with our own fetched records (highest precedence after the user's choices).
+
+    Records are keyed by SHA-256; the library never hashes, so only files the hash cache already
+    knows (unchanged since hashed) are matched: one query, one folder listing.
+    """
+    from .hashing import HashCache
+    from .model_records import RECORDS_FOLDER, load_record
+    from .sidecars import our_record
+
+    try:
+        stored = {name[:-5] for name in os.listdir(cache_dir / RECORDS_FOLDER) if name.endswith(".json")}
+    except OSError:
+        return entries
+    if not stored:
+        return entries
+    known = HashCache(cache_dir).known_sha256()
+    out = []
+    for entry in entries:
+        cached = known.get(entry.path)
+        record = None
+        if cached and cached[2] in stored and "intelligent_generation" not in entry.sources:
+            try:
+                mtime = os.stat(entry.path).st_mtime_ns
+            except OSError:
+                mtime = None
+            if cached[0] == entry.size and cached[1] == mtime:
+                record = load_record(cache_dir, cached[2])
+        if record and record.get("status") == "found":
+            entry = ModelEntry.from_dict(dict(entry.__dict__, sources=list(entry.sources),
+                                              problems=list(entry.problems)))
+            _apply_info(entry, our_record(record))
+            _settle_family(entry, entry.family)
+            _derive(entry)
+        out.append(entry)
+    return out
+
+
+def _apply_info(entry: ModelEntry, info: Any) -> None:
+    """Overlay one metadata source that outranks everything already merged."""
+    entry.sources.insert(0, info.source)
+    entry.base_model = bases.canonical_base(info.base_model) or entry.base_model
+    entry.title = info.title or entry.title
+    entry.tags = _merge(info.tags, entry.tags)
+    if info.trigger_words:
+        entry.trigger_words, entry.trigger_guessed = info.trigger_words, False
+    entry.preferred_weight = info.preferred_weight or entry.preferred_weight
+    entry.description = info.description or entry.description
+    entry.popularity = info.popularity or entry.popularity
+    entry.recommended = info.recommended or entry.recommended
 
 
 def model_files(folder: Path) -> list[tuple[Path, str, str, frozenset[str], int]]:

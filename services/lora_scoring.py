@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .analysis import PromptAnalysis
+from .feedback import Lean
 from .library import Library, ModelEntry
 from .vocabulary import FLAT_MEDIA, concepts_in, fold, words_in
 
@@ -42,6 +43,7 @@ class LoraPlan:
     negative_prompt: str
     rejected: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # ranked, for assisted mode
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +69,8 @@ class PromptKeys:
     words: set[str]
     flat: bool
     text: str  # folded prompt, for whole-phrase matches
+    weights: dict[str, float] = field(default_factory=dict)  # the user's (word:1.3) emphasis per concept
+    llm_picks: set[str] = field(default_factory=set)  # LoRA names an LLM picked from a shortlist of real matches
 
     @classmethod
     def of(cls, analysis: PromptAnalysis) -> PromptKeys:
@@ -75,7 +79,8 @@ class PromptKeys:
         plain = words_in(analysis.clean_prompt)
         # "kaede hoshino" also as "kaedehoshino", the way trigger words are often written.
         joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
-        return cls(analysis.style, concepts, set(plain) | joined, bool(FLAT_MEDIA & concepts.keys()), fold(text))
+        return cls(analysis.style, concepts, set(plain) | joined, bool(FLAT_MEDIA & concepts.keys()), fold(text),
+                   analysis.concept_weights, set(analysis.llm_loras))
 
 
 @dataclass
@@ -105,7 +110,9 @@ def match_lora(entry: ModelEntry, keys: PromptKeys, rarity: dict[str, float]) ->
     elif not concepts and not tags:
         return None
     words = sorted(set(entry.keywords) & keys.words)
-    score = sum(2.0 * rarity.get(c, 1.0) for c in concepts)
+    score = sum(2.0 * rarity.get(c, 1.0) * keys.weights.get(c, 1.0) for c in concepts)
+    if entry.name in keys.llm_picks:
+        score *= 1.25  # the local LLM read the whole prompt and chose it among the real candidates
     score += sum(1.5 * rarity.get(w, 1.0) for w in names)
     score += sum(0.5 * rarity.get(w, 1.0) for w in words if w not in names)
     score += 1.5 * len(tags)
@@ -150,42 +157,67 @@ def plan_loras(
     weight_scale: float = 1.0,
     base_model: str | None = None,
     matches: list[Match] | None = None,
+    pinned: list[tuple[str, float | None]] | None = None,
+    excluded: frozenset[str] = frozenset(),
+    leans: dict[tuple[str, str], Lean] | None = None,
 ) -> LoraPlan:
+    """`pinned`: LoRAs the user chose (name, weight or None for the recommended one), applied first;
+    `excluded`: never applied; `leans`: what ratings of similar prompts say about each LoRA."""
     keys = PromptKeys.of(analysis)
+    leans = leans or {}
     rejected: dict[str, str] = {}
     chosen: list[tuple[PlannedLora, ModelEntry]] = []
     reasons: list[str] = []
-    for user in analysis.user_loras:
-        entry = library.find("loras", user.name)
+    asked: list[tuple[str, float | None, str]] = [(u.name, u.weight, "named in your prompt")
+                                                  for u in analysis.user_loras]
+    asked += [(name, weight, "pinned by you") for name, weight in pinned or []]
+    for name, weight, why in asked:
+        entry = library.find("loras", name)
         if entry is None:
-            reasons.append(f"<lora:{user.name}> is not in the loras folder; skipped it.")
+            reasons.append(f"LoRA '{name}' ({why}) is not in the loras folder; skipped it.")
+            continue
+        if entry.name in {e.name for _, e in chosen}:
             continue
         if entry.family != family:
-            reasons.append(f"<lora:{user.name}> is for {entry.base_model}, not this checkpoint; kept it as you asked.")
-        chosen.append((PlannedLora(entry.name, user.weight, 0.0, entry.trigger_words, "named in your prompt",
-                                   entry.base_model), entry))
+            reasons.append(f"{entry.name} ({why}) is for {entry.base_model}, not this checkpoint; kept it as you asked.")
+        chosen.append((PlannedLora(entry.name, weight or 0.0, 0.0, entry.trigger_words, why, entry.base_model), entry))
     taken = {e.name for _, e in chosen}
     groups_taken: set[str] = set()
     matches = matches if matches is not None else matches_for(library, keys)
+    usable = [x for x in matches if x.entry.name not in excluded]
+    candidates: list[dict[str, Any]] = []
     for m in matches:
         entry = m.entry
+        lean = leans.get(("loras", entry.name))
+        adjusted = m.score * (1 + lean.value) if lean else m.score
+        candidates.append({"name": entry.name, "base_model": entry.base_model, "score": round(adjusted, 2),
+                           "why": ", ".join(dict.fromkeys(m.matched)) + (f"; {lean.describe()}" if lean else "")})
+        if entry.name in excluded:
+            rejected[entry.name] = "excluded by you"
+            continue
         if entry.family != family or family == "unknown":
             rejected[entry.name] = f"incompatible: made for {entry.base_model or 'an unknown base'}"
             continue
-        if entry.name in taken or m.group in groups_taken:
+        if adjusted < MIN_SCORE:
+            rejected[entry.name] = lean.describe() if lean else "weak match"
+            reasons.append(f"Left out {entry.name}: {rejected[entry.name]}.")
             continue
-        best = _best_of_group(m, matches, family, base_model)
+        if entry.name in taken or m.group in groups_taken or len(chosen) >= max_loras:
+            continue
+        best = _best_of_group(m, usable, family, base_model, leans)
         if best.entry.name in taken:
             continue
         groups_taken.add(m.group)
+        best_lean = leans.get(("loras", best.entry.name))
+        if best.entry.name != entry.name and lean and lean.value < 0:
+            reasons.append(f"Chose {best.entry.name} over {entry.name}: {entry.name} was {lean.describe()}.")
+        why = "asked for: " + ", ".join(dict.fromkeys(best.matched))
         chosen.append((PlannedLora(best.entry.name, 0.0, round(best.score, 2), best.entry.trigger_words,
-                                   "asked for: " + ", ".join(dict.fromkeys(best.matched)), best.entry.base_model),
+                                   why + (f"; {best_lean.describe()}" if best_lean else ""), best.entry.base_model),
                        best.entry))
         taken.add(best.entry.name)
-        if len(chosen) >= max_loras:
-            break
     if len(chosen) < max_loras and not keys.flat:
-        detailer = _detailer(library, family, base_model, keys.style, taken)
+        detailer = _detailer(library, family, base_model, keys.style, taken | excluded, leans)
         if detailer:
             chosen.append((PlannedLora(detailer.name, 0.0, 0.0, detailer.trigger_words,
                                        "general detail enhancer", detailer.base_model), detailer))
@@ -195,19 +227,32 @@ def plan_loras(
     planned = [p for p, _ in chosen]
     _set_weights(chosen, weight_scale)
     positive = add_trigger_words(analysis.clean_prompt, planned)
-    return LoraPlan(planned, positive, analysis.negative_prompt, rejected, reasons)
+    if not analysis.negative_prompt.strip() and analysis.suggested_negative:
+        reasons.append(f"Negative prompt suggested for {analysis.style}: {analysis.suggested_negative}.")
+    return LoraPlan(planned, positive, analysis.negative_or_suggested, rejected, reasons, candidates[:20])
 
 
-def _best_of_group(first: Match, matches: list[Match], family: str, base_model: str | None) -> Match:
-    """Among LoRAs for the same concept: the exact base model first (Pony on Pony), then known metadata."""
+def _best_of_group(first: Match, matches: list[Match], family: str, base_model: str | None,
+                   leans: dict[tuple[str, str], Lean] | None = None) -> Match:
+    """Among LoRAs for the same concept: the exact base model first (Pony on Pony), then what ratings of
+    similar prompts prefer, then the one named for the concept, then known metadata."""
+    leans = leans or {}
     same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
-    return min(same, key=lambda m: (m.entry.base_model != base_model, first.group not in m.entry.primary_concepts,
-                                    not m.entry.known, m.entry.trigger_guessed, -m.score, -m.entry.popularity,
-                                    m.entry.name))
+
+    def lean(m: Match) -> float:
+        found = leans.get(("loras", m.entry.name))
+        return round(found.value, 2) if found else 0.0
+
+    return min(same, key=lambda m: (m.entry.base_model != base_model, -lean(m),
+                                    first.group not in m.entry.primary_concepts, not m.entry.known,
+                                    m.entry.trigger_guessed, -m.score, -m.entry.popularity, m.entry.name))
 
 
-def _detailer(library: Library, family: str, base_model: str | None, style: str, taken: set[str]) -> ModelEntry | None:
+def _detailer(library: Library, family: str, base_model: str | None, style: str, taken: set[str],
+              leans: dict[tuple[str, str], Lean] | None = None) -> ModelEntry | None:
+    leans = leans or {}
     pool = [e for e in library.detailers.get(family, []) if e.name not in taken and not fights_style(e, style)]
+    pool.sort(key=lambda e: -(leans[("loras", e.name)].value if ("loras", e.name) in leans else 0.0))
     exact = [e for e in pool if e.base_model == base_model]
     return (exact or pool)[0] if pool else None
 
@@ -216,7 +261,7 @@ def _set_weights(chosen: list[tuple[PlannedLora, ModelEntry]], scale: float) -> 
     """Metadata's weight, else a default; stacked LoRAs are turned down so they do not overcook the image."""
     stack = 1.0 if len(chosen) <= 1 else 0.9 if len(chosen) == 2 else 0.8
     for planned, entry in chosen:
-        if planned.reason == "named in your prompt":
+        if planned.reason in ("named in your prompt", "pinned by you") and planned.weight:
             continue
         base = entry.preferred_weight or (DETAIL_WEIGHT if planned.reason.startswith("general") else DEFAULT_WEIGHT)
         planned.weight = round(base * stack * scale, 2)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from .analysis import PromptAnalysis
+from .feedback import Lean
 from .library import Library
 from .lora_scoring import LoraPlan, Match, PromptKeys, covered_groups, matches_for, plan_loras
-from .selection import Selection, choose_checkpoint
+from .ollama_analyzer import Shortlist
+from .selection import Selection, checkpoint_score, choose_checkpoint
+from .vocabulary import CONCEPT_STYLE
 
 
 @dataclass
@@ -38,18 +43,66 @@ class Recommendation:
         }
 
 
+def library_version(library: Library) -> str:
+    """Changes when any model file or its metadata changes: part of the LLM answer cache key."""
+    digest = hashlib.sha256()
+    for e in library.entries:
+        digest.update(f"{e.kind}/{e.name}/{e.size}/{e.base_model}/{','.join(e.tags)}|".encode("utf-8", "replace"))
+    return digest.hexdigest()[:16]
+
+
+def shortlist_for(library: Library, analysis: PromptAnalysis, loras: int = 12, checkpoints: int = 6) -> Shortlist:
+    """What the keyword analysis already finds plausible, for a local LLM to rank: real files only."""
+    matches = matches_for(library, PromptKeys.of(analysis))
+    families = {e.family for e in library.of_kind("checkpoints")}
+    coverage = {family: covered_groups(matches, family) for family in families}
+    ranked = sorted((e for e in library.of_kind("checkpoints") if e.usable),
+                    key=lambda e: (-checkpoint_score(e, analysis, coverage), e.name))
+    tags = sorted({t.lower() for m in matches[:loras] for t in m.entry.tags})
+    return Shortlist([m.entry.name for m in matches[:loras]], [e.name for e in ranked[:checkpoints]], tags,
+                     library_version(library))
+
+
+@dataclass
+class Choices:
+    """What the user decided in assisted or manual mode; wins over every score."""
+
+    checkpoint: str | None = None
+    vae: str | None = None
+    excluded_checkpoints: frozenset[str] = frozenset()
+    pinned_loras: list[tuple[str, float | None]] = field(default_factory=list)
+    excluded_loras: frozenset[str] = frozenset()
+
+
+def parse_names(text: str) -> list[tuple[str, float | None]]:
+    """`a.safetensors:0.7, b` (one per comma or line) -> [("a.safetensors", 0.7), ("b", None)]."""
+    found: list[tuple[str, float | None]] = []
+    for part in re.split(r"[,\n]", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, weight = part.rpartition(":") if re.search(r":\s*-?\d*\.?\d+$", part) else (part, "", "")
+        found.append((name.strip(), float(weight) if weight else None))
+    return found
+
+
 def select_checkpoint(
     library: Library,
     analysis: PromptAnalysis,
     pinned: str | None = None,
     vram_gb: float | None = None,
     quality: str = "balanced",
+    choices: Choices | None = None,
+    leans: dict[tuple[str, str], Lean] | None = None,
 ) -> tuple[Selection, list[Match]]:
     """The checkpoint for a prompt, knowing which families have the LoRAs it asks for."""
+    choices = choices or Choices(checkpoint=pinned)
     matches = matches_for(library, PromptKeys.of(analysis))
     families = {e.family for e in library.of_kind("checkpoints")}
     coverage = {family: covered_groups(matches, family) for family in families}
-    return choose_checkpoint(library, analysis, pinned, coverage, vram_gb, quality), matches
+    selection = choose_checkpoint(library, analysis, choices.checkpoint or pinned, coverage, vram_gb, quality,
+                                  choices.excluded_checkpoints, leans, choices.vae)
+    return selection, matches
 
 
 def recommend(
@@ -59,8 +112,24 @@ def recommend(
     pinned: str | None = None,
     vram_gb: float | None = None,
     quality: str = "balanced",
+    choices: Choices | None = None,
+    leans: dict[tuple[str, str], Lean] | None = None,
 ) -> Recommendation:
-    selection, matches = select_checkpoint(library, analysis, pinned, vram_gb, quality)
+    choices = choices or Choices(checkpoint=pinned)
+    selection, matches = select_checkpoint(library, analysis, pinned, vram_gb, quality, choices, leans)
     plan = plan_loras(library, analysis, selection.family, max_loras, base_model=selection.base_model,
-                      matches=matches)
+                      matches=matches, pinned=choices.pinned_loras, excluded=choices.excluded_loras, leans=leans)
+    plan.reasons += missing_lines(library, analysis, selection.family, selection.base_model, selection.checkpoint)
     return Recommendation(analysis, selection, plan)
+
+
+def missing_lines(library: Library, analysis: PromptAnalysis, family: str, base_model: str | None,
+                  checkpoint: str | None) -> list[str]:
+    """What the library lacks for this prompt, said plainly (offline). Only media, styles and concepts the
+    user stressed count: a checkpoint draws a plain "dragon" well enough without a LoRA."""
+    from .acquisition import explain_missing, missing_concepts
+
+    missing = [m for m in missing_concepts(library, analysis, family, base_model, checkpoint)
+               if m.kind == "checkpoints" or m.concept in CONCEPT_STYLE or m.concept in analysis.concept_weights
+               or m.elsewhere]
+    return explain_missing(missing)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .analysis import PromptAnalysis
+from .feedback import Lean
 from .library import Library, ModelEntry
 
 # Sizes and parameter adjustments per family (SD 1.5-class values come from the analysis).
@@ -94,9 +95,13 @@ def choose_checkpoint(
     vram_gb: float | None = None,
     quality: str = "balanced",
     excluded: frozenset[str] = frozenset(),
+    leans: dict[tuple[str, str], Lean] | None = None,
+    vae: str | None = None,
 ) -> Selection:
-    """`coverage`: family -> concept groups the prompt asks for that the family's LoRAs offer (with scores)."""
+    """`coverage`: family -> concept groups the prompt asks for that the family's LoRAs offer (with scores);
+    `leans`: what ratings of similar prompts say; `vae`: a VAE the user chose (manual mode)."""
     coverage = coverage or {}
+    leans = leans or {}
     if pinned:
         entry = library.find("checkpoints", pinned)
         if entry is None:
@@ -104,7 +109,7 @@ def choose_checkpoint(
         if not entry.usable:
             raise SelectionError(f"Checkpoint '{pinned}' cannot be used: {'; '.join(entry.problems)}")
         reasons = [f"You chose {entry.name}."]
-        scores = {entry.name: _score(entry, analysis, coverage)}
+        scores = {entry.name: checkpoint_score(entry, analysis, coverage)}
     else:
         candidates = [e for e in library.of_kind("checkpoints") if e.usable and e.name not in excluded]
         if not candidates:
@@ -120,21 +125,43 @@ def choose_checkpoint(
             if len(fitting) < len(candidates):
                 reasons.append(f"Left out {len(candidates) - len(fitting)} checkpoint(s) too big for {vram_gb:g} GB.")
             candidates = fitting or sorted(candidates, key=estimated_vram_gb)[:1]
-        scores = {e.name: _score(e, analysis, coverage) for e in candidates}
+        plain = {e.name: checkpoint_score(e, analysis, coverage) for e in candidates}
+        scores = {name: score + LEAN_POINTS * _lean(leans, name) for name, score in plain.items()}
         entry = min(candidates, key=lambda e: (-scores[e.name], e.name))
         reasons.insert(0, _why(entry, analysis, coverage, len(candidates)))
-    vae = choose_vae(library, entry)
-    parameters = recommend_parameters(analysis, entry, quality)
+        unrated = min(candidates, key=lambda e: (-plain[e.name], e.name))
+        if unrated.name != entry.name:
+            lean = leans.get(("checkpoints", unrated.name)) or leans.get(("checkpoints", entry.name))
+            reasons.append(f"Ratings changed the choice from {unrated.name}" + (f": {lean.describe()}." if lean else "."))
+        if excluded:
+            reasons.append(f"Excluded by you: {', '.join(sorted(excluded))}.")
     if vae:
-        reasons.append(f"VAE {vae}: the checkpoint has none of its own.")
+        if library.find("vae", vae) is None:
+            raise SelectionError(f"VAE '{vae}' is not in the vae folder.")
+        reasons.append(f"VAE {vae}: you chose it.")
+    else:
+        vae = choose_vae(library, entry)
+        if vae:
+            reasons.append(f"VAE {vae}: the checkpoint has none of its own.")
+    parameters = recommend_parameters(analysis, entry, quality)
     return Selection(entry.name, entry.base_model, entry.family, vae, parameters, scores, reasons)
 
 
-def _score(entry: ModelEntry, analysis: PromptAnalysis, coverage: dict[str, dict[str, float]]) -> float:
+LEAN_POINTS = 5.0  # a full lean (+-0.6) is worth 3 points: less than the style (10), more than popularity
+
+
+def _lean(leans: dict[tuple[str, str], Lean], name: str) -> float:
+    found = leans.get(("checkpoints", name))
+    return found.value if found else 0.0
+
+
+def checkpoint_score(entry: ModelEntry, analysis: PromptAnalysis, coverage: dict[str, dict[str, float]]) -> float:
     offered = coverage.get(entry.family, {})
     own = len(set(entry.concepts) & set(analysis.concepts))
     popularity = math.log10(entry.popularity + 1) / 10  # at most ~0.7: a tie-breaker, never a reason
-    return 10 * style_fit(entry, analysis.style) + 3 * len(offered) + 2 * own + popularity
+    written_for = 1.5 if analysis.suggested_base and entry.base_model == analysis.suggested_base else 0.0
+    llm = 2.0 if analysis.llm_checkpoint == entry.name else 0.0
+    return 10 * style_fit(entry, analysis.style) + 3 * len(offered) + 2 * own + written_for + llm + popularity
 
 
 def _why(entry: ModelEntry, analysis: PromptAnalysis, coverage: dict[str, dict[str, float]], count: int) -> str:

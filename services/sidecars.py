@@ -167,8 +167,28 @@ def _a1111(data: dict[str, Any]) -> SidecarInfo:
     )
 
 
-# Suffix -> reader, in precedence order (earlier wins on conflicts).
+def our_record(data: dict[str, Any], source: str = "intelligent_generation") -> SidecarInfo:
+    """The pack's own model record (services/model_records.py), as a sidecar `<stem>.ig.json` or from the cache."""
+    recommended: dict[str, Any] = data["recommended"] if isinstance(data.get("recommended"), dict) else {}
+    popularity: dict[str, Any] = data["popularity"] if isinstance(data.get("popularity"), dict) else {}
+    parameters: dict[str, Any] = recommended["parameters"] if isinstance(recommended.get("parameters"), dict) else {}
+    return SidecarInfo(
+        source=source,
+        base_model=data.get("base_model") if isinstance(data.get("base_model"), str) else None,
+        title=" ".join(x for x in (data.get("name"), data.get("version")) if isinstance(x, str) and x) or None,
+        tags=_strings(data.get("tags")),
+        trigger_words=_strings(data.get("trigger_words")) if isinstance(data.get("trigger_words"), list) else [],
+        preferred_weight=_float(recommended.get("weight")),
+        description=html_to_text(data.get("description")),
+        sha256=_sha256_of({"SHA256": data.get("sha256")}),
+        popularity=_number(popularity.get("downloads") or popularity.get("downloadCount")),
+        recommended=dict(parameters),
+    )
+
+
+# Suffix -> reader, in precedence order (earlier wins on conflicts): our own records first.
 READERS = (
+    (".ig.json", our_record),
     (".metadata.json", _lora_manager),
     (".civitai.info", lambda d: _from_civitai_version(d, "civitai_helper")),
     (".cm-info.json", _stability_matrix),

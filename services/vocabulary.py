@@ -109,7 +109,7 @@ CONCEPT_STYLE: dict[str, tuple[str, float]] = {
 # Words that mark a style directly (not concepts a LoRA should be chosen for).
 STYLE_CUES: dict[str, dict[str, float]] = {
     "realistic": {
-        "photo": 2, "photograph": 2, "photography": 2, "photorealistic": 3, "photoreal": 3, "realistic": 2,
+        "photo": 2, "photograph": 2, "photography": 2, "photorealistic": 3, "photoreal": 3, "realistic": 2, "real": 1,
         "realism": 2, "raw photo": 3, "dslr": 2, "35mm": 1, "50mm": 1, "85mm": 1, "lens": 1, "bokeh": 1,
         "hyperrealistic": 3, "hyper-realistic": 3, "national geographic": 2, "headshot": 2, "studio lighting": 1,
         "depth of field": 1, "cinematic": 0.5, "foto": 2, "fotografia": 2, "realista": 2, "retrato realista": 3,

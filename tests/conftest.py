@@ -1,4 +1,5 @@
-"""Shared fixtures. Markers follow folders: tests/unit -> unit, tests/comfy -> comfy, tests/e2e -> e2e."""
+"""Shared fixtures. Markers follow folders: tests/unit -> unit, tests/comfy -> comfy, tests/e2e -> e2e,
+tests/browser -> browser."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from model_files import write_safetensors  # noqa: E402
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        for marker in ("unit", "comfy", "e2e"):
+        for marker in ("unit", "comfy", "e2e", "browser"):
             if f"tests/{marker}/" in item.path.as_posix():
                 item.add_marker(getattr(pytest.mark, marker))
 

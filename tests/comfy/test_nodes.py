@@ -9,10 +9,11 @@ import pytest
 from services.image_file import RECORD_KEY, read_png_text
 
 IDS = ["IntelligentPromptAnalyzer", "IntelligentAutoModelSelect", "IntelligentLoRARecommender",
-       "IntelligentMetadataFetcher", "IntelligentSaveWithMetadata"]
+       "IntelligentMetadataFetcher", "IntelligentSaveWithMetadata", "IntelligentLoadGenerationMetadata",
+       "IntelligentRateGeneration", "IntelligentVariations", "IntelligentDownloadModel"]
 
 
-def test_entrypoint_lists_the_five_nodes_with_valid_schemas(node_classes: dict[str, Any]) -> None:
+def test_entrypoint_lists_every_node_with_valid_schemas(node_classes: dict[str, Any]) -> None:
     assert sorted(node_classes) == sorted(IDS)
     for cls in node_classes.values():
         schema = cls.define_schema()
@@ -30,23 +31,25 @@ def test_chain_in_process_loads_applies_and_saves(node_classes: dict[str, Any], 
     import nodes
     import torch
 
-    analysis, text = node_classes["IntelligentPromptAnalyzer"].execute(
-        "anime girl with cat ears, cherry blossoms", "lowres", engine="keywords").args
+    analysis, concepts, text = node_classes["IntelligentPromptAnalyzer"].execute(
+        "anime girl with cat ears, cherry blossoms", "lowres", use_ollama=False).args
+    assert "cherry" in concepts
     assert analysis["style"] == "anime" and "Analysis (keywords)" in text
     out = node_classes["IntelligentAutoModelSelect"].execute(analysis, "auto").args
-    model, clip, vae, selection, steps, cfg, sampler, scheduler, width, height, explanation, clip_skip = out
+    model, clip, vae, selection, steps, cfg, sampler, scheduler, width, height, explanation, clip_skip, ranked = out
+    assert ranked.splitlines()[0].endswith("tiny_anime_mix_v2.safetensors")
     assert isinstance(model, comfy.model_patcher.ModelPatcher)
     assert selection["checkpoint"] == "tiny_anime_mix_v2.safetensors"
     assert (steps, sampler, width, height) == (28, "euler_ancestral", 448, 576)  # a character: portrait frame
     assert clip_skip == 1
-    model2, clip2, positive, negative, plan, prompt, _ = node_classes["IntelligentLoRARecommender"].execute(
+    model2, clip2, positive, negative, plan, prompt, _, _ = node_classes["IntelligentLoRARecommender"].execute(
         model, clip, analysis, selection, 3, 1.0).args
     # the concept asked for, then a general detail enhancer in the free slot; stacked, both turned down
     assert [(lo["name"], lo["weight"]) for lo in plan["loras"]] == [
         ("cat_ears_sd15.safetensors", 0.72), ("detail_tweaker_sd15.safetensors", 0.45)]
     assert "cat_ears_xl.safetensors" in plan["rejected"]
     assert model2 is not model and model2.patches  # the LoRA really patched the model
-    info, _ = node_classes["IntelligentMetadataFetcher"].execute(selection, plan).args
+    info, *_ = node_classes["IntelligentMetadataFetcher"].execute(selection, plan).args
     assert len(info["checkpoint"]["sha256"]) == 64
     with torch.inference_mode():  # as ComfyUI's executor runs nodes
         latent = nodes.EmptyLatentImage().generate(64, 64, 1)[0]
@@ -64,7 +67,7 @@ def test_empty_models_folder_says_what_to_do(node_classes: dict[str, Any], comfy
     import folder_paths
 
     folder_paths.folder_names_and_paths["checkpoints"] = ([str(comfy_folders / "empty")], {".safetensors"})
-    analysis, _ = node_classes["IntelligentPromptAnalyzer"].execute("a cat", "", engine="keywords").args
+    analysis, _, _ = node_classes["IntelligentPromptAnalyzer"].execute("a cat", "", use_ollama=False).args
     with pytest.raises(ValueError, match="No usable checkpoint found.*models/checkpoints"):
         node_classes["IntelligentAutoModelSelect"].execute(analysis, "auto")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,7 @@ class Reply:
     status: int = 200
     error: str = ""
     delay: float = 0.0  # seconds before answering, to provoke a read timeout
+    stream_error: bool = False  # status 200, then an {"error": ...} line, as Ollama does mid-stream
 
     @classmethod
     def answer(cls, data: Any, delay: float = 0.0) -> Reply:
@@ -70,6 +72,7 @@ class FakeOllama:
         self.replies = list(replies) if replies else [Reply.fail(500, "no reply configured")]
         self.tags_error = tags_error
         self.requests: list[Request] = []
+        self.handling_ms: list[float] = []  # the server's own time per request, for benchmarks
         self._lock = threading.Lock()
         self._closing = threading.Event()  # wakes delayed handlers at shutdown
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -93,6 +96,11 @@ class FakeOllama:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+    def take_handling_ms(self) -> list[float]:
+        with self._lock:
+            taken, self.handling_ms = self.handling_ms, []
+        return taken
 
     def _installed(self, model: str) -> bool:
         return model in self.models or f"{model}:latest" in self.models
@@ -124,10 +132,18 @@ class FakeOllama:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (read timeout)
 
+            def handle_one_request(self) -> None:
+                started = time.perf_counter()
+                super().handle_one_request()
+                with fake._lock:
+                    fake.handling_ms.append((time.perf_counter() - started) * 1000)
+
             def do_GET(self) -> None:
                 with fake._lock:
                     fake.requests.append(Request("GET", self.path, None))
-                if self.path != "/api/tags":
+                if self.path == "/api/version":
+                    self._send(200, {"version": "0.12.6"})
+                elif self.path != "/api/tags":
                     self._send(404, "404 page not found", "text/plain")
                 elif fake.tags_error is not None:
                     self._send(fake.tags_error.status, {"error": fake.tags_error.error})
@@ -139,6 +155,18 @@ class FakeOllama:
                 body = json.loads(self.rfile.read(length) or b"null")
                 with fake._lock:
                     fake.requests.append(Request("POST", self.path, body))
+                if self.path == "/api/show":
+                    name = str(body.get("model", ""))
+                    if fake._installed(name):
+                        self._send(200, {"details": _tag(name)["details"], "capabilities": ["completion"]})
+                    else:
+                        self._send(404, {"error": f"model '{name}' not found"})
+                    return
+                if self.path == "/api/embed":
+                    texts = body.get("input") if isinstance(body.get("input"), list) else [body.get("input", "")]
+                    vectors = [[(hash(str(t)) % 1000) / 1000.0, len(str(t)) / 100.0, 0.5] for t in texts]
+                    self._send(200, {"model": body.get("model"), "embeddings": vectors})
+                    return
                 if self.path != "/api/chat":
                     self._send(404, "404 page not found", "text/plain")
                     return
@@ -151,6 +179,11 @@ class FakeOllama:
                     return  # shutting down
                 if reply.status != 200:
                     self._send(reply.status, {"error": reply.error})
+                    return
+                if reply.stream_error:
+                    start = {"model": model, "message": {"role": "assistant", "content": "{"}, "done": False}
+                    lines = json.dumps(start) + "\n" + json.dumps({"error": reply.error or "model crashed"}) + "\n"
+                    self._send(200, lines, "application/x-ndjson")
                     return
                 answer = {
                     "model": model,

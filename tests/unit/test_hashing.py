@@ -27,7 +27,7 @@ def test_autov2_autov3_and_cache(tmp_path: Path, monkeypatch) -> None:  # type: 
     assert h.autov2 == h.sha256[:10]
     assert h.autov3 == hashlib.sha256(data[8 + header_len :]).hexdigest()[:12]
     calls = []
-    monkeypatch.setattr(hashing, "sha256_file", lambda *a, **k: calls.append(a) or ("0" * 64, None))
+    monkeypatch.setattr(hashing, "hash_file", lambda *a, **k: calls.append(a) or ("0" * 64, None, None))
     assert HashCache(tmp_path / "cache").hashes(f) == h  # survives a restart, no re-hash
     assert calls == []
     os.utime(f, ns=(1, 1))  # a changed file is hashed again
@@ -46,3 +46,59 @@ def test_progress_reaches_total(tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
     sha256_file(f, progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (f.stat().st_size, f.stat().st_size)
+
+
+def test_hash_many_in_threads_matches_hashlib_and_reports_problems(tmp_path: Path) -> None:
+    from services.hashing import hash_many
+
+    files = []
+    for i in range(6):
+        f = tmp_path / f"f{i}.bin"
+        f.write_bytes(os.urandom(hashing.BUFFER_BYTES // 2 + i * 1000))
+        files.append(f)
+    missing = tmp_path / "gone.bin"
+    cache = HashCache(tmp_path / "cache")
+    cache.hashes(files[0])  # one already known
+    seen: list[tuple[int, int]] = []
+    outcomes = hash_many(cache, [(str(f), None) for f in [*files, missing]], progress=lambda d, t: seen.append((d, t)),
+                         workers=3)
+    assert [o.hashes.sha256 if o.hashes else None for o in outcomes] == [
+        *(hashlib.sha256(f.read_bytes()).hexdigest() for f in files), None]
+    assert [o.cached for o in outcomes] == [True, False, False, False, False, False, False]
+    assert outcomes[-1].error is not None and "cannot read" in outcomes[-1].error
+    to_read = sum(f.stat().st_size for f in files[1:])
+    assert seen[-1] == (to_read, to_read)
+    assert all(d <= t == to_read for d, t in seen)
+    again = hash_many(HashCache(tmp_path / "cache"), [(str(f), None) for f in files], workers=3)
+    assert all(o.cached for o in again)  # across a restart, nothing is read again
+
+
+def test_blake3_is_added_when_the_package_is_there(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+    import types
+
+    class Blake3StandIn:  # the real package's interface: blake3(max_threads=...), update, hexdigest
+        def __init__(self, max_threads: int = 1) -> None:
+            self._h = hashlib.sha3_256()
+
+        def update(self, data: bytes) -> None:
+            self._h.update(data)
+
+        def hexdigest(self) -> str:
+            return self._h.hexdigest()
+
+    f = tmp_path / "m.bin"
+    f.write_bytes(os.urandom(3 * hashing.BUFFER_BYTES + 17))
+    cache = HashCache(tmp_path / "cache")
+    if not hashing.blake3_available():
+        assert cache.hashes(f, with_blake3=True).blake3 is None  # absent package: SHA-256 alone
+        monkeypatch.setitem(sys.modules, "blake3", types.SimpleNamespace(blake3=Blake3StandIn))
+        monkeypatch.setattr(hashing, "blake3_available", lambda: True)
+        expected = hashlib.sha3_256(f.read_bytes()).hexdigest()
+    else:
+        import blake3  # type: ignore[import-not-found]
+
+        expected = blake3.blake3(f.read_bytes()).hexdigest()
+    h = cache.hashes(f, with_blake3=True)  # a cached row without BLAKE3 is completed
+    assert h.blake3 == expected and h.sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+    assert HashCache(tmp_path / "cache").get(f) == h

@@ -85,3 +85,27 @@ def test_bad_files_are_reported_and_the_rest_works(models_root: Path, tmp_path: 
     assert by_name["oilPaint.safetensors"].usable and by_name["oilPaint.safetensors"].preferred_weight == 0.6
     library._last_scan.clear()
     assert len(scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")) == len(by_name)
+
+
+def test_our_fetched_records_outrank_other_sidecars(models_root: Path, tmp_path: Path) -> None:
+    from services.hashing import HashCache
+    from services.model_records import apply_lookup, new_record, save_record
+
+    cache = tmp_path / "cache"
+    lora = models_root / "loras" / "catEars.safetensors"
+    hashes = HashCache(cache).hashes(lora)
+    fields = {"name": "Neko Ears", "base_model": "SD 1.5", "tags": ["nekomimi"], "trigger_words": ["neko ears"],
+              "recommended_weight": 0.65}
+    record = apply_lookup(new_record({"sha256": hashes.sha256, "autov2": hashes.autov2, "autov3": hashes.autov3}),
+                          "civitai", True, fields, now=0.0, ttl_s=86400)
+    library._last_scan.clear()
+    before = scan(folders_under(models_root), cache).find("loras", "catEars")
+    assert before is not None and before.trigger_words == ["cat ears"]
+    save_record(cache, record)
+    after = scan(folders_under(models_root), cache).find("loras", "catEars")  # a fetch refreshes the scan
+    assert after is not None
+    assert after.sources[0] == "intelligent_generation" and after.trigger_words == ["neko ears"]
+    assert after.preferred_weight == 0.65 and "nekomimi" in after.tags
+    (models_root / "loras" / "oilPaint.ig.json").write_text(json.dumps(record))  # the same format as a sidecar
+    oil = scan(folders_under(models_root), cache).find("loras", "oilPaint")
+    assert oil is not None and oil.sources[0] == "intelligent_generation" and oil.title.startswith("Neko Ears")

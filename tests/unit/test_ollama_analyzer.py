@@ -6,17 +6,18 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fakes.ollama_server import FakeOllama, Reply
 
 from services.analysis import STYLE_PARAMETERS, PromptAnalysis, analyze_keywords
-from services.ollama_analyzer import SCHEMA, SYSTEM, OllamaSettings, analyze
+from services.ollama_analyzer import SYSTEM, OllamaSettings, analyze, build_schema
 
 PROMPT = "oil painting of a knight in a castle <lora:detail:0.6>"
 NEGATIVE = "blurry"
 # Deliberately unlike the keyword result (artistic / character) so the source of each field shows.
-VALID = {"style": "3d", "content_type": "animal", "concepts": ["Dragon", "knight"]}
+VALID = {"style": "3d", "content_type": "animal", "concepts": ["dragon", "plate armor"]}
 
 
 def settings(fake: FakeOllama | str, model: str = "llama3.2:latest", read_timeout: float = 5.0) -> OllamaSettings:
@@ -47,15 +48,15 @@ def test_valid_answer_is_used_and_request_is_constrained() -> None:
         a = analyze(PROMPT, NEGATIVE, settings(fake), engine="auto")
     assert a.source == "ollama:llama3.2:latest"
     assert (a.style, a.content_type) == ("3d", "animal")
-    assert a.concepts[:2] == ["dragon", "knight"]  # lower-cased, the LLM's first, then keywords
-    assert "castle" in a.concepts and a.concepts.count("knight") == 1
+    assert a.concepts[:2] == ["dragon", "plate armor"]  # the LLM's first, then the keyword analysis' own
+    assert "castle" in a.concepts and a.concepts.count("dragon") == 1
     assert a.suggested_parameters == STYLE_PARAMETERS["3d"]
-    assert a.reasons == ["Style and concepts from the local LLM llama3.2:latest."]
+    assert a.reasons == ["Style, concepts and candidate picks from the local LLM llama3.2:latest."]
     assert [u.name for u in a.user_loras] == ["detail"]
 
     [body] = fake.chat_requests
     assert body["model"] == "llama3.2:latest"
-    assert body["format"] == SCHEMA
+    assert body["format"] == build_schema()
     assert body["stream"] is False
     assert body["keep_alive"] == 0
     assert body["options"]["temperature"] == 0
@@ -179,3 +180,41 @@ def test_fake_shuts_down_and_frees_its_port() -> None:
         s.settimeout(1)
         s.connect(("127.0.0.1", port))
 
+
+
+def test_shortlist_constrains_the_answer_to_real_files(tmp_path: Path) -> None:
+    from services.ollama_analyzer import Shortlist
+
+    shortlist = Shortlist(loras=["styles/pixel.safetensors", "tools/detail.safetensors"],
+                          checkpoints=["artMix.safetensors"], tags=["pixel art", "sprite sheet"], library_version="v1")
+    answer = {"style": "artistic", "content_type": "scene", "concepts": ["pixel art", "sprite sheet"],
+              "loras": ["styles/pixel.safetensors"], "checkpoint": "artMix.safetensors"}
+    invented = {**answer, "loras": ["made_up.safetensors"]}
+    with FakeOllama(replies=[Reply.answer(invented), Reply.answer(answer)]) as fake:
+        a = analyze("pixel knight", "", settings(fake), shortlist=shortlist, cache_dir=tmp_path)
+        body = fake.chat_requests[0]
+        assert body["format"]["properties"]["loras"]["items"]["enum"] == shortlist.loras
+        assert "sprite sheet" in body["format"]["properties"]["concepts"]["items"]["enum"]
+        assert "LoRA candidates: styles/pixel.safetensors" in body["messages"][1]["content"]
+        assert len(fake.chat_requests) == 2  # the invented file name broke the schema: one retry
+        assert (a.llm_loras, a.llm_checkpoint) == (["styles/pixel.safetensors"], "artMix.safetensors")
+        again = analyze("pixel knight", "", settings(fake), shortlist=shortlist, cache_dir=tmp_path)
+        assert len(fake.chat_requests) == 2  # answered from the cache, nothing asked
+        assert again.llm_loras == a.llm_loras
+        changed = Shortlist(**{**shortlist.__dict__, "library_version": "v2"})
+        analyze("pixel knight", "", settings(fake), shortlist=changed, cache_dir=tmp_path)
+        assert len(fake.chat_requests) == 3  # a new library version asks again
+
+
+def test_streamed_error_line_falls_back() -> None:
+    with FakeOllama(replies=[Reply(stream_error=True, error="llama runner process has terminated")]) as fake:
+        a = analyze(PROMPT, NEGATIVE, settings(fake))
+    assert a.source == "keywords" and "Ollama was not used" in a.reasons[-1]
+
+
+def test_only_the_prompt_and_vocabulary_leave(tmp_path: Path) -> None:
+    with FakeOllama(replies=[Reply.answer(VALID)]) as fake:
+        analyze("a dragon <lora:secret_file:0.5>", "", settings(fake), cache_dir=tmp_path / "private_folder")
+    sent = json.dumps([r.body for r in fake.requests])
+    assert "secret_file" not in sent and "private_folder" not in sent and str(tmp_path) not in sent
+    assert {r.path for r in fake.requests} <= {"/api/tags", "/api/chat"}

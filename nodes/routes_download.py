@@ -1,0 +1,170 @@
+"""HTTP routes for model downloads and online candidates (under /intelligent-generation/, and /api/... too).
+
+- POST /intelligent-generation/download {"kind", "source": "civitai" | "huggingface", "civitai_version"
+  | "hf_repo" + "hf_file", "civitai_file"?, "folder_index"?, "save_as"?, "allow_pickle"?, "host"?,
+  "confirm"?}: without `"confirm": true` it answers what it would download ({"status": "planned", ...})
+  and writes nothing; with it, downloads and answers when done ({"status": "downloaded" |
+  "already_present", "name" as ComfyUI lists it, "size", "sha256", "record", "job", ...}). 409 while
+  another download runs; it goes on if the client disconnects. Progress arrives as server events
+  "intelligent-generation.download-progress" {job, state, name, done, total, error}.
+- GET  /intelligent-generation/download: the current or last download job.
+- POST /intelligent-generation/download/candidates {"concept", "kind", "base_model"?, "host"?}: online
+  candidates for one concept of the pack's vocabulary (or a style name); only that name, the type and
+  the base model are sent. Any other text is refused (400) before anything is sent.
+Failures answer {"error", "reason"}: 400 bad input, 403 a CivitAI key needed or refused, 404 no such
+target, 409 busy, 422 refused (format, pickle, kind, an existing file, disk space, no published hash),
+502 the site or the transfer failed (a resumable .part is kept when bytes arrived), 503 rate limited.
+The client picks a host among the known CivitAI hosts and a folder by index: never a URL or a path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+from aiohttp import web
+
+from ..services import base_model as bases
+from ..services.acquisition import search_candidates, searchable
+from ..services.download import KINDS, DownloadError, DownloadRequest
+from ..services.online import CIVITAI_HOSTS, HardenedSession, SettingsError
+from .download_model import Notify, run_download, send_event
+from .metadata_fetcher import online_settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/intelligent-generation"
+STATUS = {"target": 400, "folder": 400, "settings": 400, "needs_key": 403, "key_refused": 403, "auth": 403,
+          "not_found": 404, "busy": 409, "rate_limited": 503, "interrupted": 502, "redirect": 502, "http": 502,
+          "connection": 502, "timeout": 502, "mismatch": 502, "not_a_file": 502, "size": 502, "too_large": 502,
+          "proxy": 502, "tls": 502, "not_json": 502, "bad_json": 502, "unexpected": 502}
+
+
+def _error(status: int, message: str, reason: str = "bad_request") -> web.Response:
+    return web.json_response({"error": message, "reason": reason}, status=status)
+
+
+def request_from_body(body: dict[str, Any]) -> tuple[DownloadRequest, int]:
+    """The download the body names; raises DownloadError("target") for anything malformed."""
+    def text(key: str) -> str:
+        value = body.get(key, "")
+        if not isinstance(value, str):
+            raise DownloadError("target", f"{key} must be a string")
+        return value.strip()
+
+    source, version, index = body.get("source", "civitai"), body.get("civitai_version"), body.get("folder_index", 0)
+    if source not in ("civitai", "huggingface"):
+        raise DownloadError("target", "source must be civitai or huggingface")
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise DownloadError("target", "folder_index must be a number")
+    common = {"kind": text("kind"), "save_as": text("save_as"), "allow_pickle": body.get("allow_pickle") is True}
+    if source == "civitai":
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise DownloadError("target", "civitai_version must be a model version id (a number)")
+        return DownloadRequest(civitai_version=version, civitai_file=text("civitai_file") or None, **common), index
+    return DownloadRequest(hf_repo=text("hf_repo") or None, hf_file=text("hf_file"), **common), index
+
+
+class DownloadJobs:
+    """At most one download at a time through the routes; the last job's state for polling."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current: dict[str, Any] | None = None
+
+    def status(self) -> dict[str, Any] | None:
+        with self._lock:
+            return dict(self.current) if self.current else None
+
+    def begin(self, what: str) -> bool:
+        with self._lock:
+            if self.current and self.current["state"] == "running":
+                return False
+            self.current = {"state": "running", "what": what, "started_at": time.time(), "error": None}
+            return True
+
+    def end(self, **changes: Any) -> None:
+        with self._lock:
+            assert self.current is not None
+            self.current.update(changes, finished_at=time.time())
+
+
+def register(routes: web.RouteTableDef, notify: Notify = send_event) -> DownloadJobs:
+    jobs = DownloadJobs()
+
+    async def json_body(request: web.Request) -> dict[str, Any] | web.Response:
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return _error(400, "the body must be JSON")
+        if not isinstance(body, dict):
+            return _error(400, "the body must be a JSON object")
+        host = body.get("host")
+        if host is not None and host not in CIVITAI_HOSTS:
+            return _error(400, f"host must be one of {', '.join(CIVITAI_HOSTS)}")
+        return body
+
+    @routes.get(PREFIX + "/download")
+    async def get_download(_request: web.Request) -> web.Response:
+        return web.json_response({"job": jobs.status()})
+
+    @routes.post(PREFIX + "/download")
+    async def post_download(request: web.Request) -> web.Response:
+        body = await json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        try:
+            target, index = request_from_body(body)
+            target = target.checked()
+        except DownloadError as exc:
+            return _error(400, str(exc), exc.reason)
+        confirm = body.get("confirm") is True
+        what = f"{target.kind}: " + (f"civitai {target.civitai_version}" if target.site == "civitai"
+                                     else f"{target.hf_repo}/{target.hf_file}")
+        if confirm and not jobs.begin(what):
+            return web.json_response({"error": "a download is already running", "reason": "busy",
+                                      "job": jobs.status()}, status=409)
+        try:
+            # In a thread: the event loop keeps serving (and sending the progress events) meanwhile.
+            text, answer = await asyncio.to_thread(run_download, target, index, confirm, body.get("host"), notify)
+        except DownloadError as exc:
+            if confirm:
+                jobs.end(state="failed", error=str(exc), reason=exc.reason)
+            return web.json_response({"error": str(exc), "reason": exc.reason, "job": jobs.status() if confirm
+                                      else None}, status=STATUS.get(exc.reason, 422))
+        except Exception as exc:  # reported to the UI, and logged with its traceback
+            log.exception("Intelligent Generation: download failed")
+            if confirm:
+                jobs.end(state="failed", error=str(exc), reason="internal")
+            return _error(500, f"download failed: {exc}", "internal")
+        if confirm:
+            jobs.end(state="done", result={k: answer.get(k) for k in ("status", "kind", "name", "size", "sha256")})
+        return web.json_response({**answer, "explanation": text, "job": jobs.status() if confirm else None})
+
+    @routes.post(PREFIX + "/download/candidates")
+    async def post_candidates(request: web.Request) -> web.Response:
+        body = await json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        concept, kind, base = body.get("concept"), body.get("kind", "loras"), body.get("base_model")
+        if not isinstance(concept, str) or not searchable(concept):
+            return _error(400, "concept must be one of the pack's concept names (e.g. 'pixel art') or a style")
+        if kind not in KINDS:
+            return _error(400, f"kind must be one of {', '.join(KINDS)}")
+        base = bases.canonical_base(base) if isinstance(base, str) else None
+        try:
+            settings = online_settings(body.get("host"))
+        except SettingsError as exc:
+            return _error(400, f"online settings not usable, nothing was sent: {exc}", "settings")
+
+        def search() -> dict[str, Any]:
+            with HardenedSession(settings) as session:
+                family = bases.family_of(base) if base else "sd15"
+                return search_candidates(concept, kind, family, base, session, limit=5).to_dict()
+
+        return web.json_response(await asyncio.to_thread(search))
+
+    return jobs

@@ -1,0 +1,39 @@
+"""Routes for ratings: the web UI's star control, export and delete (all local)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..services.feedback import FeedbackError, FeedbackStore
+from .common import cache_dir, saved_record
+
+PREFIX = "/intelligent-generation"
+
+
+def register(routes: Any) -> None:
+    @routes.post(f"{PREFIX}/feedback")
+    async def rate(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            rating = body.get("rating")
+            row = FeedbackStore(cache_dir()).rate(saved_record(str(body.get("image", ""))),
+                                                  int(rating) if isinstance(rating, (int, str)) else 0,
+                                                  str(body.get("comment", "")))
+        except (FeedbackError, FileNotFoundError, ValueError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"rated": row["generation_id"], "rating": row["rating"]})
+
+    @routes.get(f"{PREFIX}/feedback")
+    async def export(request: web.Request) -> web.Response:
+        return web.json_response({"ratings": FeedbackStore(cache_dir()).export()})
+
+    @routes.delete(f"{PREFIX}/feedback")
+    async def delete_all(request: web.Request) -> web.Response:
+        return web.json_response({"deleted": FeedbackStore(cache_dir()).delete()})
+
+    @routes.delete(f"{PREFIX}/feedback/{{generation_id}}")
+    async def delete_one(request: web.Request) -> web.Response:
+        deleted = FeedbackStore(cache_dir()).delete(request.match_info["generation_id"])
+        return web.json_response({"deleted": deleted}, status=200 if deleted else 404)

@@ -1,0 +1,90 @@
+"""HTTP routes the web extension's Model Library tab reads (GET only; nothing here goes online).
+
+ComfyUI serves every custom route also under /api, which is where the frontend's api.fetchApi
+sends it. Text fields are plain JSON strings: what came from CivitAI is data, and the browser
+puts it on the page with textContent only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import folder_paths
+from aiohttp import web
+
+from ..services.hashing import HashCache
+from ..services.library import Library
+from ..services.model_records import load_record
+from ..services.settings import DEFAULT_USER, read_settings, settings_file
+from .common import cache_dir, load_library
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/intelligent-generation"
+FIELDS = ("kind", "name", "title", "base_model", "family", "tags", "trigger_words", "trigger_guessed",
+          "preferred_weight", "description", "sources", "problems", "size")
+ONLINE_FIELDS = ("name", "version", "base_model", "tags", "trigger_words", "description")
+
+
+def online_view(record: dict[str, Any] | None) -> dict[str, Any]:
+    """What the Metadata Fetcher's stored record says of the lookups: status, sites, time, CivitAI's text."""
+    if record is None:
+        return {"status": "unknown", "sites": [], "fetched_at": None}
+    view = {key: record.get(key) for key in ONLINE_FIELDS}
+    weight = (record.get("recommended") or {}).get("weight")
+    return {**view, "status": record.get("status", "unknown"), "sites": record.get("source") or [],
+            "fetched_at": record.get("fetched_at"), "recommended_weight": weight}
+
+
+def library_listing(library: Library, hashes: HashCache, records_dir: Path) -> list[dict[str, Any]]:
+    """What the tab shows of each model; the absolute path stays on the server."""
+    listing = []
+    for entry in library.entries:
+        item = {name: getattr(entry, name) for name in FIELDS}
+        try:
+            known = hashes.get(entry.path)  # only the cache: listing never hashes
+        except OSError:  # removed since the scan
+            known = None
+        item["sha256"] = known.sha256 if known else None
+        item["online"] = online_view(load_record(records_dir, known.sha256) if known else None)
+        listing.append(item)
+    return listing
+
+
+def _user(request: web.Request) -> str:
+    """ComfyUI's user of the request ("default" unless it runs with --multi-user)."""
+    server = sys.modules.get("server")  # ComfyUI's; absent when the routes are mounted alone (tests)
+    instance = getattr(getattr(server, "PromptServer", None), "instance", None)
+    if instance is None:
+        return DEFAULT_USER
+    try:
+        return str(instance.user_manager.get_request_user_id(request))
+    except KeyError:
+        raise web.HTTPForbidden(text="Unknown ComfyUI user.") from None
+
+
+def register(routes: web.RouteTableDef) -> None:
+    @routes.get(f"{PREFIX}/library")
+    async def get_library(_request: web.Request) -> web.Response:
+        try:
+            # Reading headers and sidecars blocks; keep the event loop (and the websocket) responsive.
+            models = await asyncio.to_thread(
+                lambda: library_listing(load_library(), HashCache(cache_dir()), cache_dir()))
+        except Exception as exc:  # the tab shows this as a toast instead of an empty list
+            log.exception("Intelligent Generation: library listing failed")
+            return web.json_response(
+                {"error": f"Reading the model folders failed ({exc}).",
+                 "hint": "Check that ComfyUI's model folders (and extra_model_paths.yaml) are readable."},
+                status=500,
+            )
+        return web.json_response({"models": models})
+
+    @routes.get(f"{PREFIX}/settings")
+    async def get_settings(request: web.Request) -> web.Response:
+        """The settings as the Python side reads them, defaults included: what the nodes will use."""
+        path = settings_file(folder_paths.get_user_directory(), _user(request))
+        return web.json_response({"settings": read_settings(path).to_ids()})

@@ -1,0 +1,195 @@
+"""HTTP routes for the web UI's model library (all under /intelligent-generation/, and /api/... too).
+
+- GET  /intelligent-generation/models/{kind}/{name}/metadata: what is known of one model file: its
+  cached hashes, our stored record, the local metadata. Read-only: never hashes, never goes online.
+- POST /intelligent-generation/metadata/fetch {"kind"?, "name"?, "host"?, "write_sidecars"?}: runs
+  the Metadata Fetcher for one model (kind + name), a folder kind (kind) or the whole library (no
+  kind, or "all") and answers when it is done with the counts the command line prints (files,
+  hashed, hash_cache_hits, found, not_found, errors, requests) plus the job; 409 while another
+  fetch runs. The fetch goes on if the client disconnects.
+- GET  /intelligent-generation/metadata/fetch: the current or last job (after a page reload).
+Progress arrives as server events "intelligent-generation.fetch-progress" {job, state, phase, done,
+total, counts?, error?}. Names from the client are resolved only among ComfyUI's model files
+(folder_paths), and the client chooses a host only among the known CivitAI hosts: never a URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import folder_paths
+from aiohttp import web
+
+from ..services.hashing import HashCache
+from ..services.library import KINDS, Library, describe
+from ..services.metadata_fetch import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
+from ..services.model_records import load_record, public_view
+from ..services.online import CIVITAI_HOSTS, OnlineSettings, SettingsError
+from .common import cache_dir, load_library
+from .metadata_fetcher import online_settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/intelligent-generation"
+EVENT = "intelligent-generation.fetch-progress"
+Notify = Callable[[str, dict[str, Any]], None]
+
+
+def resolve(kind: str, name: str) -> str | None:
+    """A model file's path, only if ComfyUI lists `name` among the `kind` models (no other file is reachable)."""
+    if kind not in KINDS or "\x00" in name or name not in folder_paths.get_filename_list(kind):
+        return None
+    return folder_paths.get_full_path(kind, name)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def model_metadata(kind: str, name: str, path: str) -> dict[str, Any]:
+    hashes = HashCache(cache_dir()).get(path)
+    record = load_record(cache_dir(), hashes.sha256) if hashes else None
+    entry = describe(kind, Path(path), name)
+    local = {k: getattr(entry, k) for k in ("base_model", "family", "title", "tags", "trigger_words",
+                                            "preferred_weight", "description", "sources", "problems")}
+    return {
+        "kind": kind,
+        "name": name,
+        "hashes": {"sha256": hashes.sha256, "autov2": hashes.autov2, "autov3": hashes.autov3, "blake3": hashes.blake3}
+        if hashes else None,
+        "record": public_view(record) if record else None,
+        "local": local,
+    }
+
+
+class FetchJobs:
+    """At most one fetch at a time; its state for polling, its progress as server events."""
+
+    def __init__(self, notify: Notify) -> None:
+        self.notify = notify
+        self._lock = threading.Lock()
+        self.current: dict[str, Any] | None = None
+
+    def status(self) -> dict[str, Any] | None:
+        with self._lock:
+            return dict(self.current) if self.current else None
+
+    def begin(self, what: str) -> dict[str, Any] | None:
+        """A new job, or None while another runs."""
+        with self._lock:
+            if self.current and self.current["state"] == "running":
+                return None
+            self.current = {"job": uuid.uuid4().hex, "state": "running", "what": what, "phase": "starting",
+                            "name": "starting", "done": 0, "total": 0, "counts": None, "error": None,
+                            "started_at": time.time()}
+            return dict(self.current)
+
+    def _update(self, **changes: Any) -> None:
+        with self._lock:
+            assert self.current is not None
+            self.current.update(changes)
+            event = {k: self.current[k] for k in ("job", "state", "what", "phase", "name", "done", "total", "counts",
+                                                  "error")}
+        try:
+            self.notify(EVENT, event)
+        except Exception:  # a closed socket must not stop the fetch
+            log.exception("Intelligent Generation: progress event not sent")
+
+    def run(self, targets: Callable[[], list[FetchTarget]], settings: OnlineSettings,
+            write_sidecars: bool) -> dict[str, Any]:
+        """Run the begun job to its end (blocking; call it in a worker thread) and return its final state."""
+        last = [("", -1)]
+
+        def progress(phase: str, done: int, total: int) -> None:
+            percent = 100 * done // max(total, 1)
+            if (phase, percent) != last[0]:  # one event per percent, not per buffer
+                last[0] = (phase, percent)
+                self._update(phase=phase, name="hashing" if phase == "hashing" else "looking up", done=done,
+                             total=total)
+
+        try:
+            self._update(phase="scanning", name="scanning the model folders")
+            report = fetch_metadata(targets(), cache_dir(), settings, FetchOptions(write_sidecars=write_sidecars),
+                                    progress=progress)
+            results = [{"kind": r.target.kind, "name": r.target.name, "outcome": r.outcome, "errors": r.errors}
+                       for r in report.results]
+            self._update(state="done", phase="done", name="done", counts=report.counts.to_dict(), results=results,
+                         finished_at=time.time())
+        except Exception as exc:  # reported to the UI as a failed job, and logged with its traceback
+            log.exception("Intelligent Generation: metadata fetch failed")
+            self._update(state="failed", phase="failed", name="failed", error=str(exc), finished_at=time.time())
+        final = self.status()
+        assert final is not None
+        return final
+
+
+def _send_event(event: str, data: dict[str, Any]) -> None:
+    from server import PromptServer  # ComfyUI's; imported late so this module imports without a server
+
+    PromptServer.instance.send_sync(event, data)
+
+
+def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJobs:
+    jobs = FetchJobs(notify)
+
+    @routes.get(PREFIX + "/models/{kind}/{name:.+}/metadata")
+    async def get_model_metadata(request: web.Request) -> web.Response:
+        kind, name = request.match_info["kind"], request.match_info["name"]
+        path = resolve(kind, name)
+        if path is None:
+            return _error(404, f"no {kind} model named {name!r}")
+        return web.json_response(await asyncio.to_thread(model_metadata, kind, name, path))
+
+    @routes.get(PREFIX + "/metadata/fetch")
+    async def get_fetch(_request: web.Request) -> web.Response:
+        return web.json_response({"job": jobs.status()})
+
+    @routes.post(PREFIX + "/metadata/fetch")
+    async def post_fetch(request: web.Request) -> web.Response:
+        """Runs the fetch and answers when it is done: the counts (as the command line prints them) at the
+        top level, with the job and each file's outcome. Progress meanwhile as server events."""
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return _error(400, "the body must be JSON")
+        if not isinstance(body, dict):
+            return _error(400, "the body must be a JSON object")
+        kind, name, host = body.get("kind"), body.get("name"), body.get("host")
+        if kind == "all":
+            kind = None
+        if host is not None and host not in CIVITAI_HOSTS:
+            return _error(400, f"host must be one of {', '.join(CIVITAI_HOSTS)}")
+        if kind is not None and kind not in KINDS:
+            return _error(400, f"kind must be one of {', '.join(KINDS)} or all")
+        targets: Callable[[], list[FetchTarget]]
+        if name is not None:
+            path = resolve(kind, name) if isinstance(kind, str) and isinstance(name, str) else None
+            if path is None:
+                return _error(404, f"no {kind} model named {name!r}")
+            one = Library([describe(kind, Path(path), name)])
+            targets, what = (lambda: targets_from_library(one)), f"{kind}/{name}"
+        else:
+            kinds = [kind] if kind else None
+            targets, what = (lambda: targets_from_library(load_library(), kinds)), kind or "library"
+        try:
+            settings = online_settings(host)
+        except SettingsError as exc:
+            return _error(400, f"online settings not usable, nothing was sent: {exc}")
+        job = jobs.begin(what)
+        if job is None:
+            return web.json_response({"error": "a metadata fetch is already running", "job": jobs.status()},
+                                     status=409)
+        # In a thread: the event loop keeps serving (and sending the progress events) meanwhile.
+        final = await asyncio.to_thread(jobs.run, targets, settings, bool(body.get("write_sidecars", False)))
+        if final["state"] != "done":
+            return web.json_response({"error": f"metadata fetch failed: {final['error']}", "job": final}, status=500)
+        return web.json_response({**final["counts"], "job": final})
+
+    return jobs

@@ -1,0 +1,176 @@
+"""CivitAI's public API, anonymously: model versions by file hash, models by id.
+
+Only SHA-256 hashes (checked to be 64 hex digits) and model ids that CivitAI itself returned go
+into URLs and bodies. The answers are reduced to our record's fields (services.model_records).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable
+from typing import Any
+
+from .model_records import (
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_TAG,
+    MAX_TAGS,
+    MAX_TRIGGER,
+    MAX_TRIGGERS,
+    SHA256,
+    clean_float,
+    clean_int,
+    clean_list,
+    clean_text,
+    most_common,
+)
+from .online import Answer, HardenedSession, OnlineError
+
+BULK_LIMIT = 100  # CivitAI's limit for POST /model-versions/by-hash
+_LORA_TAG = re.compile(r"<lora:[^:>]+:(-?[0-9.]+)[^>]*>", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(\d{2,5})\s*x\s*(\d{2,5})\s*$")
+
+
+def _sha(value: str) -> str:
+    sha = value.lower()
+    if not SHA256.match(sha):
+        raise ValueError(f"not a SHA-256: {value!r}")
+    return sha
+
+
+class CivitaiClient:
+    def __init__(self, session: HardenedSession, base_url: str) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+
+    def version_by_hash(self, sha256: str) -> dict[str, Any] | None:
+        """The model version that has a file with this SHA-256; None when CivitAI does not know it."""
+        answer = self.session.get_json(f"{self.base_url}/api/v1/model-versions/by-hash/{_sha(sha256)}")
+        return _object(answer)
+
+    def versions_by_hashes(self, hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Up to 100 hashes in one request: SHA-256 -> model version, for those CivitAI knows."""
+        wanted = [_sha(h) for h in hashes]
+        if len(wanted) > BULK_LIMIT:
+            raise ValueError(f"at most {BULK_LIMIT} hashes per request")
+        # No "absent" status here: a 404 for the whole batch says nothing about any one hash.
+        answer = self.session.post_json(f"{self.base_url}/api/v1/model-versions/by-hash", wanted, absent=())
+        if answer.data is None:
+            return {}
+        if not isinstance(answer.data, list):
+            raise OnlineError("unexpected", "the by-hash answer is not a list")
+        found: dict[str, dict[str, Any]] = {}
+        for version in answer.data:
+            if isinstance(version, dict):
+                for sha in file_hashes(version) & set(wanted):
+                    found[sha] = version
+        return found
+
+    def model(self, model_id: int) -> dict[str, Any] | None:
+        if isinstance(model_id, bool) or not isinstance(model_id, int) or model_id <= 0:
+            raise ValueError(f"not a CivitAI model id: {model_id!r}")
+        return _object(self.session.get_json(f"{self.base_url}/api/v1/models/{model_id}"))
+
+
+def _object(answer: Answer) -> dict[str, Any] | None:
+    if answer.data is None:
+        return None
+    if not isinstance(answer.data, dict):
+        raise OnlineError("unexpected", "the answer is not a JSON object")
+    return answer.data
+
+
+def file_hashes(version: dict[str, Any]) -> set[str]:
+    """The SHA-256 of every file of a model version (pruned, full, fp16 ... are separate files)."""
+    out: set[str] = set()
+    files = version.get("files")
+    for f in files if isinstance(files, list) else []:
+        hashes = f.get("hashes") if isinstance(f, dict) else None
+        value = hashes.get("SHA256") if isinstance(hashes, dict) else None
+        if isinstance(value, str) and SHA256.match(value.lower()):
+            out.add(value.lower())
+    return out
+
+
+def model_id_of(version: dict[str, Any]) -> int | None:
+    return clean_int(version.get("modelId"), 1, 2**53)
+
+
+def fields_from_version(
+    version: dict[str, Any], model: dict[str, Any] | None, base_url: str, autov2: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Our record's fields and the ids (model, version) from a model version and, if fetched, its model."""
+    model = model or {}
+    part = version["model"] if isinstance(version.get("model"), dict) else {}
+    model_id = model_id_of(version) or clean_int(model.get("id"), 1, 2**53)
+    version_id = clean_int(version.get("id"), 1, 2**53)
+    description = clean_text(model.get("description"), MAX_DESCRIPTION, html=True) \
+        or clean_text(version.get("description"), MAX_DESCRIPTION, html=True)
+    fields: dict[str, Any] = {
+        "name": clean_text(model.get("name") or part.get("name"), MAX_NAME, html=True),
+        "version": clean_text(version.get("name"), MAX_NAME, html=True),
+        "type": clean_text(model.get("type") or part.get("type"), 40, html=True),
+        "base_model": clean_text(version.get("baseModel"), 60) or None,
+        "tags": clean_list(model.get("tags"), MAX_TAGS, MAX_TAG),
+        "trigger_words": clean_list(version.get("trainedWords"), MAX_TRIGGERS, MAX_TRIGGER),
+        "description": description,
+        "nsfw": bool(model.get("nsfw", part.get("nsfw"))) if "nsfw" in model or "nsfw" in part else None,
+        "recommended_weight": _weight(version, autov2),
+        "recommended_parameters": _parameters(version),
+        "popularity": _popularity(version, model),
+        "url": f"{base_url.rstrip('/')}/models/{model_id}?modelVersionId={version_id}" if model_id else None,
+    }
+    return fields, {"model_id": model_id, "version_id": version_id}
+
+
+def _metas(version: dict[str, Any]) -> list[dict[str, Any]]:
+    images = version.get("images")
+    return [i["meta"] for i in (images if isinstance(images, list) else [])
+            if isinstance(i, dict) and isinstance(i.get("meta"), dict)][:50]
+
+
+def _parameters(version: dict[str, Any]) -> dict[str, Any]:
+    """The settings most of the example images were made with."""
+    metas = _metas(version)
+    sizes = [_SIZE.match(m["Size"]) if isinstance(m.get("Size"), str) else None for m in metas]
+    params = {
+        "steps": most_common([clean_int(m.get("steps"), 1, 200) for m in metas]),
+        "cfg": most_common([clean_float(m.get("cfgScale"), 0.0, 30.0) for m in metas]),
+        "sampler": most_common([clean_text(m.get("sampler"), 40) or None for m in metas]),
+        "clip_skip": most_common([clean_int(m.get("clipSkip", m.get("Clip skip")), 1, 12) for m in metas]),
+        "size": most_common([f"{s.group(1)}x{s.group(2)}" if s else None for s in sizes]),
+    }
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _weight(version: dict[str, Any], autov2: str | None) -> float | None:
+    """The LoRA weight the examples used: from their resource lists, else a lone `<lora:x:w>` tag."""
+    weights: list[float | None] = []
+    for meta in _metas(version):
+        resources = meta.get("resources")
+        loras = [r for r in (resources if isinstance(resources, list) else [])
+                 if isinstance(r, dict) and str(r.get("type", "")).lower() in ("lora", "locon", "lycoris")]
+        mine = [r for r in loras if autov2 and str(r.get("hash", "")).lower() == autov2] or \
+            (loras if len(loras) == 1 else [])
+        if mine:
+            weights.append(clean_float(mine[0].get("weight"), -3.0, 3.0))
+            continue
+        tags = _LORA_TAG.findall(meta["prompt"]) if isinstance(meta.get("prompt"), str) else []
+        if len(tags) == 1:
+            weights.append(clean_float(tags[0], -3.0, 3.0))
+    found = [w for w in weights if w is not None]
+    return statistics.median_low(found) if found else None  # the median: one odd example does not decide
+
+
+def _popularity(version: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
+    stats = model.get("stats") if isinstance(model.get("stats"), dict) else \
+        version.get("stats") if isinstance(version.get("stats"), dict) else {}
+    assert isinstance(stats, dict)
+    out = {
+        "downloads": clean_int(stats.get("downloadCount"), 0, 2**53),
+        "thumbs_up": clean_int(stats.get("thumbsUpCount"), 0, 2**53),
+        "favorites": clean_int(stats.get("favoriteCount"), 0, 2**53),
+        "rating": clean_float(stats.get("rating"), 0.0, 5.0),
+    }
+    return {k: v for k, v in out.items() if v is not None}

@@ -1,0 +1,224 @@
+"""The pack in ComfyUI's editor: its real frontend in Debian's headless Chromium, against a real ComfyUI.
+
+tests/browser/editor.mjs (playwright-core) plays a user once and records what the page showed; the
+tests here judge those observations. The server has the tiny models plus a LoRA whose sidecar holds
+markup, a truncated checkpoint, and a loopback CivitAI that knows the markup LoRA. Screenshots are
+left in the test's temporary folder (its path is printed) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from comfy_server import ROOT, ComfyServer, ensure_tiny_models
+from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
+
+from services.settings import PackSettings
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PROBE = "probe_markup_xl.safetensors"  # SDXL: never recommended for the SD 1.5 template's prompt
+BROKEN = "broken_download.safetensors"
+# Markup that would run if any of it reached the page as HTML; it sets a flag the tests look for. No double
+# quotes: inside JSON text (the Metadata Fetcher's metadata_json, shown by a preview node) it stays as is.
+SCRIPT = "<script>globalThis.igPwned='{}'</script>"
+IMG = "<img src=x onerror=globalThis.igPwned='{}'>"
+TEMPLATES = sorted(p.stem for p in (ROOT / "example_workflows").glob("*.json"))
+PACK_NODES = {"IntelligentPromptAnalyzer", "IntelligentAutoModelSelect", "IntelligentLoRARecommender",
+              "IntelligentMetadataFetcher", "IntelligentSaveWithMetadata"}
+NODE_SCRIPT_TIMEOUT_S = 900  # the whole browser session; a CPU run of each template takes about a minute
+
+
+def escaped(markup: str) -> str:
+    """As CivitAI sends text it shows literally: entities, which become the characters once read."""
+    return markup.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny models (linked), a LoRA with markup in its sidecar, and an interrupted download."""
+    tiny_models = ensure_tiny_models()
+    root = tmp_path_factory.mktemp("browser-models")
+    for kind in (k for k in tiny_models.iterdir() if k.is_dir()):
+        (root / kind.name).mkdir()
+        for item in kind.iterdir():
+            (root / kind.name / item.name).symlink_to(item)
+    (root / "loras" / PROBE).symlink_to(tiny_models / "loras" / "cat_ears_xl.safetensors")
+    (root / "loras" / PROBE).with_suffix(".civitai.info").write_text(json.dumps({
+        "baseModel": "SDXL 1.0",
+        "trainedWords": [IMG.format("trigger")],
+        "description": escaped(SCRIPT.format("description") + " " + IMG.format("description")) + " Markup probe",
+        "model": {"name": "Markup <b>Probe</b>", "tags": [SCRIPT.format("tag")]},
+    }))
+    with open(tiny_models / "checkpoints" / "tiny_photoreal_v1.safetensors", "rb") as f:
+        (root / "checkpoints" / BROKEN).write_bytes(f.read(5_000_000))
+    return root
+
+
+@pytest.fixture(scope="module")
+def civitai(models: Path) -> Iterator[FakeCivitai]:
+    sha = hashlib.sha256((models / "loras" / PROBE).read_bytes()).hexdigest()
+    version = civitai_version(
+        sha, model_id=77, version_id=707, model_name="Markup Probe <b>online</b>", base_model="SDXL 1.0",
+        trained_words=[IMG.format("online-trigger")],
+        description="<p>" + escaped(SCRIPT.format("online") + " " + IMG.format("online")) + " from CivitAI</p>",
+    )
+    model = civitai_model(77, "Markup Probe", tags=[SCRIPT.format("online-tag")],
+                          description="<p>" + escaped(SCRIPT.format("online") + " " + IMG.format("online")) + "</p>")
+    with FakeCivitai([version], {77: model}) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, models: Path, civitai: FakeCivitai) -> Iterator[ComfyServer]:
+    base = tmp_path_factory.mktemp("browser-comfy")
+    with ComfyServer(base, models=models, env={"INTELLIGENT_GENERATION_CIVITAI_URL": civitai.url}) as s:
+        yield s
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory: pytest.TempPathFactory, server: ComfyServer) -> dict[str, Any]:
+    """One browser session over every scenario; its observations by scenario name."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Debian's chromium (as root), or set CHROMIUM")
+    # IG_BROWSER_OUT keeps them somewhere else: pytest keeps only its last three temporary folders.
+    out = Path(os.environ["IG_BROWSER_OUT"]) if os.environ.get("IG_BROWSER_OUT") else tmp_path_factory.mktemp("browser")
+    print(f"\nbrowser screenshots: {out}")
+    env = {**os.environ, "COMFY_URL": server.url, "OUT_DIR": str(out), "CHROMIUM": CHROMIUM,
+           "PROBE_MODEL": PROBE, "BROKEN_CHECKPOINT": BROKEN}
+    run = subprocess.run(["node", str(ROOT / "tests" / "browser" / "editor.mjs")], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=NODE_SCRIPT_TIMEOUT_S)
+    print(run.stdout)
+    assert run.returncode == 0, f"editor.mjs failed:\n{run.stdout}\n{run.stderr}\nComfyUI:\n{server.log_tail()}"
+    observations: dict[str, Any] = json.loads((out / "observations.json").read_text())
+    observations["screenshots"] = sorted(p.name for p in out.glob("*.png"))
+    return observations
+
+
+def scenario(seen: dict[str, Any], name: str) -> dict[str, Any]:
+    result: dict[str, Any] = seen[name]
+    assert "error" not in result, f"scenario {name} failed in the browser:\n{result['error']}"
+    return result
+
+
+def test_extension_loads_as_one_bundle_without_errors(seen: dict[str, Any]) -> None:
+    assert "IntelligentGeneration" in scenario(seen, "editor")["extensions"]
+    assert seen["packFiles"] == [{"path": "/extensions/intelligent_generation/intelligent_generation.js", "status": 200}]
+    # Errors thrown in our bundle carry its URL in their stack; the frontend's own (offline) errors do not.
+    assert [e for e in seen["consoleErrors"] if "/extensions/intelligent_generation/" in e] == []
+
+
+def test_settings_defaults_match_python_and_dialog_changes_reach_it(seen: dict[str, Any]) -> None:
+    result = scenario(seen, "settings")
+    defaults = PackSettings().to_ids()
+    assert result["browserDefaults"] == defaults  # the frontend's defaults
+    assert result["serverBefore"] == defaults  # no value stored yet: what an API-only user gets
+    assert result["serverAfter"] == {**defaults, "IntelligentGeneration.Save.NamingMode": "guid",
+                                     "IntelligentGeneration.Lookup.Proxy": "socks5://127.0.0.1:9050"}
+    assert "not usable" in result["proxyWarning"] and "nothing is sent" in result["proxyWarning"]
+
+
+def test_node_search_finds_every_pack_node_and_adds_one(seen: dict[str, Any]) -> None:
+    result = scenario(seen, "nodeSearch")
+    types = {node["type"] for node in result["nodes"]}
+    assert PACK_NODES <= types
+    for node in result["nodes"]:
+        assert result["found"][node["title"]][0] == node["title"], node
+    assert result["added"] == ["IntelligentPromptAnalyzer", "IntelligentSaveWithMetadata"]  # from the search
+
+
+def test_new_nodes_start_from_the_settings_and_loaded_ones_keep_their_values(seen: dict[str, Any]) -> None:
+    assert scenario(seen, "settings")["serverAfter"]["IntelligentGeneration.Save.NamingMode"] == "guid"
+    assert scenario(seen, "nodeSearch")["newSaveNaming"] == "guid"
+    # The templates, loaded after that change, keep "standard": checked with all their values above.
+    saves = [values for name in TEMPLATES for node_type, values in scenario(seen, "templates")["runs"][name]["workflowValues"]
+             if node_type == "IntelligentSaveWithMetadata"]
+    assert saves and all(values[0] == "standard" for values in saves)
+
+
+def test_every_template_runs_from_the_browser_with_image_and_explanations(seen: dict[str, Any]) -> None:
+    result = scenario(seen, "templates")
+    assert sorted(result["listed"]) == TEMPLATES
+    for name in TEMPLATES:
+        run = result["runs"][name]
+        assert run["ended"] == {"state": "success", "message": None}, name
+        if "IntelligentSaveWithMetadata" in run["types"]:
+            saved = [image for image in run["images"] if image["type"] == "IntelligentSaveWithMetadata"]
+            assert saved and saved[0]["width"] == 64 and "/view?" in saved[0]["src"], run["images"]
+        explained = dict(run["explanations"])
+        assert set(explained) == PACK_NODES & set(run["types"]) - {"IntelligentSaveWithMetadata"}, name
+        assert all(text.strip() for text in explained.values())
+        # The explanation box is not a widget value: the saved workflow keeps the template's values.
+        template = json.loads((ROOT / "example_workflows" / f"{name}.json").read_text())
+        expected = [[n["type"], n.get("widgets_values") or []] for n in sorted(template["nodes"], key=lambda n: n["id"])
+                    if n["type"].startswith("Intelligent")]
+        assert run["workflowValues"] == expected, name
+
+
+def test_text_to_image_explains_its_key_decisions_on_the_nodes(seen: dict[str, Any]) -> None:
+    explained = dict(scenario(seen, "templates")["runs"]["intelligent_text_to_image"]["explanations"])
+    assert explained["IntelligentPromptAnalyzer"].startswith("Analysis (keywords): style realistic")
+    assert explained["IntelligentAutoModelSelect"].startswith("Checkpoint: tiny_photoreal_v1.safetensors")
+    assert "cat_ears_sd15.safetensors at " in explained["IntelligentLoRARecommender"]
+    assert PROBE not in explained["IntelligentLoRARecommender"]
+
+
+def test_failing_node_raises_a_toast_saying_what_to_do(seen: dict[str, Any]) -> None:
+    result = scenario(seen, "errorToast")
+    assert result["ended"]["state"] == "error"
+    toast = result["toast"]
+    assert toast.startswith("Auto Model Select failed")
+    assert BROKEN in toast and "re-download" in toast
+
+
+def test_library_tab_lists_searches_and_shows_markup_as_text(seen: dict[str, Any], models: Path) -> None:
+    result = scenario(seen, "library")
+    files = {f"{p.parent.name}/{p.name}" for p in models.glob("*/*.safetensors")}
+    assert set(result["allItems"]) == files
+    assert result["status"] == f"{len(files)} of {len(files)} models"
+    assert result["searchFound"] == [f"loras/{PROBE}"] and result["searchStatus"].startswith("1 of ")
+    assert result["title"] == "Markup <b>Probe</b>"
+    details = result["details"]
+    assert details["Description"] == f"{SCRIPT.format('description')} {IMG.format('description')} Markup probe"
+    assert details["Trigger words"] == IMG.format("trigger")
+    assert details["Tags"] == SCRIPT.format("tag")
+    assert details["Hash lookup"] == "not hashed yet"
+    assert result["elementsInList"] == 0 and result["pwned"] is None
+
+
+def test_fetch_runs_with_live_progress_and_shows_civitai_text_inert(seen: dict[str, Any], civitai: FakeCivitai) -> None:
+    result = scenario(seen, "fetch")
+    assert result["status"] == 200 and result["requestBody"] == {"kind": "loras", "name": PROBE}
+    assert result["events"] and result["events"][-1]["state"] == "done"
+    assert any(text.startswith("Fetching metadata for Markup <b>Probe</b>") for text in result["progressTexts"])
+    assert result["progressGone"]
+    assert result["toast"].startswith("Metadata fetched for Markup <b>Probe</b>") and "1 found" in result["toast"]
+    details = result["details"]
+    assert details["Hash lookup"].startswith("found on civitai")
+    assert SCRIPT.format("online") in details["civitai description"]
+    assert IMG.format("online") in details["civitai description"]
+    assert result["elementsInList"] == 0 and result["pwned"] is None
+    assert civitai.requests, "the fetch reached the loopback CivitAI"
+
+
+def test_no_markup_ran_all_session_long(seen: dict[str, Any]) -> None:
+    # After every scenario, the library fetch workflow's preview of CivitAI's answers included.
+    assert seen["pwnedAtEnd"] is None
+    fetched = dict(scenario(seen, "templates")["runs"]["library_metadata_fetch"]["explanations"])
+    assert fetched["IntelligentMetadataFetcher"].startswith("Looked up")  # it went online (to the loopback)
+
+
+def test_screenshots_for_a_person(seen: dict[str, Any]) -> None:
+    shots = seen["screenshots"]
+    assert not [s for s in shots if s.endswith("-failed.png")]
+    for prefix in ("01-editor", "02-settings", "03-node-search", "04-node-added", "05-templates-", "06-ran-",
+                   "07-error-toast", "08-library", "09-library-probe", "10-fetch-done"):
+        assert any(s.startswith(prefix) for s in shots), prefix

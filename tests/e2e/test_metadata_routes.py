@@ -1,0 +1,127 @@
+"""The Metadata Fetcher's HTTP routes on a real ComfyUI server, looking up against a loopback CivitAI."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from comfy_server import ComfyServer
+from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
+
+from services import online
+
+LORA = "cat_ears_sd15.safetensors"
+EVENT = "intelligent-generation.fetch-progress"
+
+
+@pytest.fixture(scope="module")
+def civitai(tiny_models: Path) -> Iterator[FakeCivitai]:
+    sha = hashlib.sha256((tiny_models / "loras" / LORA).read_bytes()).hexdigest()
+    version = civitai_version(sha, 31, 301, model_name="Cat Ears", trained_words=["cat ears"])
+    with FakeCivitai([version], {31: civitai_model(31, name="Cat Ears", tags=["animal ears"])}) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def lookup_server(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path,
+                  civitai: FakeCivitai) -> Iterator[ComfyServer]:
+    """A ComfyUI whose user set the documented base-URL variables to the loopback CivitAI."""
+    base = tmp_path_factory.mktemp("comfy_lookup")
+    env = {online.CIVITAI_URL_ENV: civitai.url, online.HF_URL_ENV: civitai.url}
+    with ComfyServer(base, models=tiny_models, env=env) as server:
+        yield server
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def call(server: ComfyServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(server.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+async def fetch_with_events(server: ComfyServer, body: dict[str, Any]) -> tuple[int, Any, list[dict[str, Any]]]:
+    """POST a fetch while listening on ComfyUI's websocket; the events that arrived by the answer."""
+    events: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{server.url}/ws?clientId={uuid.uuid4().hex}") as ws:
+            async def listen() -> None:
+                async for message in ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        data = json.loads(message.data)
+                        if data.get("type") == EVENT:
+                            events.append(data["data"])
+                            if data["data"]["state"] != "running":
+                                return
+
+            listener = asyncio.create_task(listen())
+            async with session.post(f"{server.url}/api/intelligent-generation/metadata/fetch", json=body) as response:
+                status, answer = response.status, await response.json()
+            await asyncio.wait_for(listener, timeout=30)
+    return status, answer, events
+
+
+def test_model_metadata_is_read_only_and_confined_to_model_folders(lookup_server: ComfyServer,
+                                                                    civitai: FakeCivitai) -> None:
+    status, body = call(lookup_server, "GET", f"/intelligent-generation/models/loras/{LORA}/metadata")
+    assert status == 200
+    assert body["kind"] == "loras" and body["name"] == LORA
+    assert body["hashes"] is None and body["record"] is None  # never hashed, never looked up: a GET does neither
+    assert body["local"]["trigger_words"] and "path" not in json.dumps(body["local"])
+    for path in ("/intelligent-generation/models/loras/..%2F..%2Fcomfyui.log/metadata",
+                 "/intelligent-generation/models/loras/../../comfyui.log/metadata",
+                 "/intelligent-generation/models/custom_nodes/intelligent_generation%2F__init__.py/metadata",
+                 "/intelligent-generation/models/loras/cat_ears_sd15.civitai.info/metadata",
+                 "/intelligent-generation/models/loras/missing.safetensors/metadata"):
+        assert call(lookup_server, "GET", path)[0] == 404, path
+    assert call(lookup_server, "POST", "/intelligent-generation/metadata/fetch", {"host": "https://evil.example"})[0] == 400
+    assert call(lookup_server, "POST", "/intelligent-generation/metadata/fetch", {"kind": "custom_nodes"})[0] == 400
+    assert call(lookup_server, "POST", "/intelligent-generation/metadata/fetch",
+                {"kind": "loras", "name": "../../comfyui.log"})[0] == 404
+    assert civitai.requests == []
+
+
+def test_fetch_one_model_then_read_its_record(lookup_server: ComfyServer, civitai: FakeCivitai,
+                                             tiny_models: Path) -> None:
+    civitai.requests.clear()
+    status, answer, events = asyncio.run(fetch_with_events(lookup_server, {"kind": "loras", "name": LORA}))
+    assert status == 200, answer
+    assert {k: answer[k] for k in ("files", "hashed", "found", "not_found", "errors", "requests")} == {
+        "files": 1, "hashed": 1, "found": 1, "not_found": 0, "errors": 0, "requests": 2}
+    assert answer["job"]["state"] == "done" and answer["job"]["results"][0]["outcome"] == "found"
+    assert events[0]["state"] == "running" and events[-1]["state"] == "done"
+    assert {"hashing", "lookup"} <= {e["phase"] for e in events}
+    assert all(isinstance(e["done"], int) and isinstance(e["total"], int) for e in events)
+    sha = hashlib.sha256((tiny_models / "loras" / LORA).read_bytes()).hexdigest()
+    assert [r.path for r in civitai.requests] == [f"/api/v1/model-versions/by-hash/{sha}", "/api/v1/models/31"]
+
+    status, body = call(lookup_server, "GET", f"/api/intelligent-generation/models/loras/{LORA}/metadata")
+    assert status == 200 and body["hashes"]["sha256"] == sha
+    assert body["record"]["name"] == "Cat Ears" and body["record"]["trigger_words"] == ["cat ears"]
+    assert body["record"]["lookups"]["civitai"]["status"] == "found"
+    status, job = call(lookup_server, "GET", "/intelligent-generation/metadata/fetch")
+    assert status == 200 and job["job"]["state"] == "done" and job["job"]["what"] == f"loras/{LORA}"
+
+
+def test_fetch_the_whole_library(lookup_server: ComfyServer, civitai: FakeCivitai) -> None:
+    civitai.requests.clear()
+    status, answer = call(lookup_server, "POST", "/intelligent-generation/metadata/fetch", {"kind": "all"})
+    assert status == 200, answer
+    assert answer["files"] == 7 and answer["found"] + answer["not_found"] + answer["errors"] == 7
+    assert (answer["found"], answer["errors"]) == (1, 0)  # the LoRA's record is fresh: not asked again
+    [bulk] = civitai.requests
+    assert bulk.method == "POST" and len(bulk.json()) == 6

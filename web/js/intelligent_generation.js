@@ -1,0 +1,644 @@
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+// web/src/dom.ts
+function el(tag, props = {}, ...children) {
+	const node = document.createElement(tag);
+	if (props.className) node.className = props.className;
+	if (props.title) node.title = props.title;
+	for (const [name, value] of Object.entries(props.attrs ?? {})) node.setAttribute(name, value);
+	for (const child of children) {
+		if (child === null || child === void 0 || child === false) continue;
+		node.append(typeof child === "string" ? document.createTextNode(child) : child);
+	}
+	return node;
+}
+var WIDGET = "ig_explanation";
+var LINE_PX = 16;
+var CHAR_PX = 6.5;
+var HEIGHT = {
+	min: 40,
+	max: 200
+};
+var boxes = /* @__PURE__ */ new WeakMap();
+/** The box's height for a text at a node width, estimated: the box is measured only once drawn. */
+function heightFor(text, width) {
+	const perLine = Math.max(20, Math.floor((width - 30) / CHAR_PX));
+	const lines = text.split("\n").reduce((n, line) => n + Math.max(1, Math.ceil(line.length / perLine)), 0);
+	return Math.min(HEIGHT.max, Math.max(HEIGHT.min, lines * LINE_PX + 8));
+}
+function isOurNode(def) {
+	return def.category === "Intelligent Generation" || def.category.startsWith(`Intelligent Generation/`);
+}
+/** The explanation from an `executed` message: {"text": ["..."]}, or nothing. */
+function explanationOf(output) {
+	const text = output?.["text"];
+	if (!Array.isArray(text)) return null;
+	const parts = text.filter((t) => typeof t === "string");
+	return parts.length ? parts.join("\n") : null;
+}
+function render(box, text) {
+	const [head = "", ...rest] = text.split("\n");
+	box.replaceChildren(el("div", { className: "ig-explanation-head" }, head), rest.join("\n"));
+}
+/** The box is added on the first run only, so an unrun node looks like any other. */
+function showOn(node, text) {
+	let shown = boxes.get(node);
+	if (!shown || !node.widgets?.some((w) => w.name === WIDGET)) {
+		const box = el("div", {
+			className: "ig-explanation",
+			attrs: { "data-ig-explanation": "" }
+		});
+		const entry = {
+			box,
+			height: HEIGHT.min
+		};
+		const widget = node.addDOMWidget(WIDGET, "ig-explanation", box, {
+			serialize: false,
+			hideOnZoom: true,
+			getMinHeight: () => entry.height,
+			getMaxHeight: () => Math.max(entry.height, HEIGHT.max)
+		});
+		widget.serialize = false;
+		boxes.set(node, entry);
+		shown = entry;
+	}
+	render(shown.box, text);
+	shown.height = heightFor(text, node.size[0]);
+	const [width, height] = node.computeSize();
+	node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
+	node.setDirtyCanvas(true, true);
+}
+function addExplanationDisplay(nodeType) {
+	const proto = nodeType.prototype;
+	const previous = proto.onExecuted;
+	proto.onExecuted = function(output) {
+		previous?.call(this, output);
+		const text = explanationOf(output);
+		if (text) showOn(this, text);
+	};
+}
+// web/src/library_filter.ts
+var KIND_LABELS = {
+	checkpoints: "Checkpoint",
+	loras: "LoRA",
+	vae: "VAE"
+};
+function haystack(m) {
+	const o = m.online;
+	return [
+		m.name,
+		m.title,
+		m.base_model ?? "",
+		m.family,
+		...m.tags,
+		...m.trigger_words,
+		m.description,
+		o.name ?? "",
+		...o.tags ?? [],
+		...o.trigger_words ?? [],
+		o.description ?? ""
+	].join("\n").toLowerCase();
+}
+/** Every word of the query must occur somewhere in the model's names, tags, trigger words or description. */
+function applyFilter(models, filter) {
+	const words = filter.query.toLowerCase().split(/\s+/).filter(Boolean);
+	return models.filter((m) => {
+		if (filter.kind && m.kind !== filter.kind) return false;
+		if (filter.base && (m.base_model ?? "") !== filter.base) return false;
+		const text = haystack(m);
+		return words.every((w) => text.includes(w));
+	});
+}
+function baseModels(models) {
+	return [...new Set(models.map((m) => m.base_model).filter((b) => !!b))].sort();
+}
+// web/src/library_item.ts
+function day(iso) {
+	return iso ? iso.slice(0, 10) : "unknown date";
+}
+function lookupState(m) {
+	const o = m.online;
+	if (o.status === "found") return `found on ${o.sites.join(", ")} (${day(o.fetched_at)})`;
+	if (o.status === "not_found") return `not found online (${day(o.fetched_at)})`;
+	return m.sha256 ? "hashed, not looked up online yet" : "not hashed yet";
+}
+function row(dl, term, value) {
+	dl.append(el("dt", {}, term), el("dd", {}, value));
+}
+function details(m) {
+	const dl = el("dl");
+	const o = m.online;
+	row(dl, "File", m.name);
+	row(dl, "Base model", `${m.base_model ?? "unknown"} (${m.family})`);
+	const guessed = m.trigger_guessed && m.trigger_words.length ? " (guessed from training tags)" : "";
+	row(dl, "Trigger words", (m.trigger_words.join(", ") || "none") + guessed);
+	row(dl, "Tags", m.tags.join(", ") || "none");
+	if (m.kind === "loras") {
+		const weight = m.preferred_weight ?? o.recommended_weight ?? null;
+		row(dl, "Weight", weight === null ? "not given" : String(weight));
+	}
+	row(dl, "Metadata from", m.sources.join(", ") || "the file name only");
+	row(dl, "Hash lookup", lookupState(m));
+	if (m.sha256) row(dl, "SHA-256", m.sha256);
+	if (m.description) row(dl, "Description", m.description);
+	if (o.status === "found") {
+		const site = o.sites[0] ?? "online";
+		if (o.name) row(dl, `${site} name`, o.version ? `${o.name} (${o.version})` : o.name);
+		if (o.base_model) row(dl, `${site} base model`, o.base_model);
+		if (o.trigger_words?.length) row(dl, `${site} trigger words`, o.trigger_words.join(", "));
+		if (o.tags?.length) row(dl, `${site} tags`, o.tags.join(", "));
+		if (o.description) row(dl, `${site} description`, o.description);
+	}
+	if (m.problems.length) row(dl, "Problems", m.problems.join("\n"));
+	return dl;
+}
+function modelItem(m, options) {
+	const summary = el("summary", {}, el("span", { className: "ig-model-title" }, m.title || m.name), el("span", { className: "ig-badge" }, KIND_LABELS[m.kind] ?? m.kind), m.base_model ? el("span", { className: "ig-badge" }, m.base_model) : null, m.online.status === "found" ? el("span", {
+		className: "ig-badge",
+		title: "Metadata from an online lookup"
+	}, "online") : null, m.problems.length ? el("span", { className: "ig-badge ig-badge-warn" }, "problem") : null);
+	const fetchOne = el("button", { attrs: { "data-ig-fetch": "" } }, "Fetch metadata");
+	fetchOne.disabled = options.fetching;
+	fetchOne.addEventListener("click", options.onFetch);
+	const item = el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-model": `${m.kind}/${m.name}` }
+	}, summary, details(m), fetchOne);
+	item.open = options.open;
+	item.addEventListener("toggle", () => options.onToggle(item.open));
+	return item;
+}
+// web/src/library_api.ts
+var FETCH_PROGRESS_EVENT = "intelligent-generation.fetch-progress";
+/** A failure with what to do about it, ready for a toast. */
+var RouteError = class extends Error {
+	hint;
+	constructor(message, hint) {
+		super(message);
+		this.hint = hint;
+	}
+};
+async function failure(response, what, missingHint) {
+	if (response.status === 404) return new RouteError(`${what}: this ComfyUI has no such route`, missingHint);
+	let body = {};
+	try {
+		body = await response.json();
+	} catch {}
+	const message = typeof body.error === "string" ? body.error : `HTTP ${response.status}`;
+	const hint = typeof body.hint === "string" ? body.hint : "See the ComfyUI console for details.";
+	return new RouteError(`${what}: ${message}`, hint);
+}
+async function loadLibrary() {
+	const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-store" });
+	if (!response.ok) throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
+	return (await response.json()).models ?? [];
+}
+async function fetchMetadata(target) {
+	const response = await api.fetchApi("/intelligent-generation/metadata/fetch", {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify(target)
+	});
+	if (!response.ok) throw await failure(response, "Metadata fetch", "This version of Intelligent Generation cannot look up metadata from the editor yet; use the Metadata Fetcher node or `python -m services metadata`.");
+	return await response.json();
+}
+/** Listen to one of our server events. ComfyUI only dispatches custom websocket messages whose type
+* has a listener, and its typed addEventListener knows core events only. */
+function onServerEvent(type, handler) {
+	api.addEventListener(type, (event) => handler(event.detail));
+}
+// web/src/toast.ts
+var LIFE_MS = {
+	success: 4e3,
+	info: 4e3,
+	warn: 8e3,
+	error: 12e3
+};
+function toast(severity, summary, detail) {
+	const manager = app.extensionManager;
+	if (!manager?.toast) {
+		console.warn(`[Intelligent Generation] ${summary}: ${detail}`);
+		return;
+	}
+	manager.toast.add({
+		severity,
+		summary,
+		detail,
+		life: LIFE_MS[severity]
+	});
+}
+// web/src/library_tab.ts
+var TAB_ID = "intelligent-generation-library";
+var MAX_SHOWN = 300;
+var state = {
+	models: [],
+	filter: {
+		query: "",
+		kind: "",
+		base: ""
+	},
+	fetching: null,
+	open: /* @__PURE__ */ new Set()
+};
+var view = null;
+function reportError(error) {
+	if (error instanceof RouteError) toast("error", error.message, error.hint);
+	else {
+		toast("error", "Intelligent Generation", `${String(error)}. See the browser console for details.`);
+		console.error(error);
+	}
+}
+function option(value, label) {
+	const o = el("option", {}, label);
+	o.value = value;
+	return o;
+}
+function itemFor(m) {
+	const key = `${m.kind}/${m.name}`;
+	return modelItem(m, {
+		open: state.open.has(key),
+		fetching: state.fetching !== null,
+		onToggle: (open) => open ? state.open.add(key) : state.open.delete(key),
+		onFetch: () => void runFetch({
+			kind: m.kind,
+			name: m.name
+		}, m.title || m.name)
+	});
+}
+function renderList() {
+	if (!view) return;
+	const shown = applyFilter(state.models, state.filter);
+	view.list.replaceChildren(...shown.slice(0, MAX_SHOWN).map(itemFor));
+	const more = shown.length > MAX_SHOWN ? ` (first ${MAX_SHOWN} shown; refine the search)` : "";
+	view.status.textContent = `${shown.length} of ${state.models.length} models${more}`;
+}
+function renderBaseOptions() {
+	if (!view) return;
+	const current = state.filter.base;
+	view.base.replaceChildren(option("", "All base models"), ...baseModels(state.models).map((b) => option(b, b)));
+	view.base.value = current;
+	if (view.base.value !== current) state.filter.base = "";
+}
+function renderProgress() {
+	if (!view) return;
+	const f = state.fetching;
+	view.fetchAll.disabled = f !== null;
+	for (const button of view.list.querySelectorAll("button[data-ig-fetch]")) button.disabled = f !== null;
+	if (!f) {
+		view.progress.replaceChildren();
+		view.progress.hidden = true;
+		return;
+	}
+	const bar = el("progress");
+	if (f.total > 0) {
+		bar.max = f.total;
+		bar.value = f.done;
+	}
+	const counts = f.total <= 0 ? "starting" : f.phase === "hashing" ? `${Math.floor(100 * f.done / f.total)}%` : `${f.done} / ${f.total}`;
+	const text = `Fetching metadata for ${f.label}: ${counts}${f.name ? ` (${f.name})` : ""}`;
+	view.progress.replaceChildren(bar, el("span", { attrs: { "data-ig-progress-text": "" } }, text));
+	view.progress.hidden = false;
+}
+function describe(summary) {
+	const parts = [];
+	if (summary.found !== void 0) parts.push(`${summary.found} found`);
+	if (summary.not_found !== void 0) parts.push(`${summary.not_found} not found`);
+	if (summary.hashed !== void 0) parts.push(`${summary.hashed} hashed`);
+	if (summary.errors) parts.push(`${summary.errors} failed (see the ComfyUI console)`);
+	return parts.join(", ") || "Done.";
+}
+async function runFetch(target, label) {
+	if (state.fetching) return;
+	state.fetching = {
+		label,
+		done: 0,
+		total: 0,
+		name: "",
+		phase: ""
+	};
+	renderProgress();
+	try {
+		const summary = await fetchMetadata(target);
+		toast(summary.errors ? "warn" : "success", `Metadata fetched for ${label}`, describe(summary));
+		await reload();
+	} catch (error) {
+		reportError(error);
+	} finally {
+		state.fetching = null;
+		renderProgress();
+	}
+}
+async function reload() {
+	if (view) view.status.textContent = "Loading…";
+	try {
+		state.models = await loadLibrary();
+	} catch (error) {
+		if (view) view.status.textContent = "The library could not be loaded.";
+		reportError(error);
+		return;
+	}
+	renderBaseOptions();
+	renderList();
+}
+function mount(container) {
+	const search = el("input", { attrs: {
+		type: "search",
+		placeholder: "Search names, tags, trigger words",
+		"aria-label": "Search models"
+	} });
+	search.value = state.filter.query;
+	search.addEventListener("input", () => {
+		state.filter.query = search.value;
+		renderList();
+	});
+	const kind = el("select", { attrs: { "aria-label": "Kind" } }, option("", "All kinds"), ...Object.entries(KIND_LABELS).map(([value, label]) => option(value, `${label}s`)));
+	kind.value = state.filter.kind;
+	kind.addEventListener("change", () => {
+		state.filter.kind = kind.value;
+		renderList();
+	});
+	const base = el("select", { attrs: { "aria-label": "Base model" } });
+	base.addEventListener("change", () => {
+		state.filter.base = base.value;
+		renderList();
+	});
+	const refresh = el("button", { title: "Scan the model folders again" }, "Refresh");
+	refresh.addEventListener("click", () => void reload());
+	const fetchAll = el("button", { title: "Hash every model and look it up online (only hashes are sent)" }, "Fetch all metadata");
+	fetchAll.addEventListener("click", () => void runFetch({ kind: "all" }, "the whole library"));
+	const status = el("div", {
+		className: "ig-library-status",
+		attrs: { role: "status" }
+	});
+	const progress = el("div", { className: "ig-library-progress" });
+	const list = el("div", { className: "ig-library-list" });
+	container.replaceChildren(el("div", {
+		className: "ig-library",
+		attrs: { "data-ig-library": "" }
+	}, el("div", { className: "ig-library-bar" }, search), el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll), progress, status, list));
+	view = {
+		search,
+		kind,
+		base,
+		fetchAll,
+		status,
+		progress,
+		list
+	};
+	renderBaseOptions();
+	renderList();
+	renderProgress();
+}
+function registerLibraryTab() {
+	app.extensionManager.registerSidebarTab({
+		id: TAB_ID,
+		icon: "pi pi-database",
+		title: "Model Library",
+		tooltip: "Model Library (Intelligent Generation)",
+		type: "custom",
+		render: (container) => {
+			mount(container);
+			reload();
+		},
+		destroy: () => {
+			view = null;
+		}
+	});
+	onServerEvent(FETCH_PROGRESS_EVENT, (p) => {
+		if (!state.fetching || typeof p?.done !== "number" || typeof p.total !== "number") return;
+		const text = (value) => typeof value === "string" ? value : "";
+		state.fetching = {
+			...state.fetching,
+			done: p.done,
+			total: p.total,
+			name: text(p.name),
+			phase: text(p.phase)
+		};
+		renderProgress();
+	});
+}
+// web/src/node_errors.ts
+var ours = /* @__PURE__ */ new Map();
+function trackNodeType(type, displayName) {
+	ours.set(type, displayName);
+}
+function watchNodeErrors() {
+	api.addEventListener("execution_error", ({ detail }) => {
+		const name = ours.get(detail.node_type);
+		if (name === void 0) return;
+		toast("error", `${name} failed`, detail.exception_message || "See the ComfyUI console for details.");
+	});
+}
+// web/src/settings.ts
+var TAB = "Intelligent Generation";
+var SETTING_IDS = {
+	ollamaUrl: "IntelligentGeneration.Ollama.URL",
+	ollamaModel: "IntelligentGeneration.Ollama.Model",
+	ollamaKeepAlive: "IntelligentGeneration.Ollama.KeepAlive",
+	lookupHost: "IntelligentGeneration.Lookup.Host",
+	lookupProxy: "IntelligentGeneration.Lookup.Proxy",
+	namingMode: "IntelligentGeneration.Save.NamingMode",
+	quality: "IntelligentGeneration.Generation.Quality"
+};
+var PROXY_SCHEMES = [
+	"socks5h://",
+	"http://",
+	"https://"
+];
+var usableUrl = (v) => /^https?:\/\/\S+$/.test(v.includes("://") ? v : `http://${v}`);
+function warnUnless(valid, what, consequence) {
+	return (value) => {
+		const text = String(value ?? "").trim();
+		if (!valid(text)) toast("warn", `${what}: "${text}" is not usable`, consequence);
+	};
+}
+var SETTINGS = [
+	{
+		id: SETTING_IDS.ollamaUrl,
+		sortOrder: 3,
+		category: [
+			TAB,
+			"Ollama",
+			"Server URL"
+		],
+		name: "Ollama server URL",
+		tooltip: "Where Prompt Analyzer asks a local LLM. When it does not answer, keyword rules are used.",
+		type: "text",
+		defaultValue: "http://127.0.0.1:11434",
+		onChange: warnUnless(usableUrl, "Ollama server URL", "Prompt Analyzer uses http://127.0.0.1:11434 until you correct it.")
+	},
+	{
+		id: SETTING_IDS.ollamaModel,
+		sortOrder: 2,
+		category: [
+			TAB,
+			"Ollama",
+			"Model"
+		],
+		name: "Ollama model",
+		tooltip: "A model name from `ollama list`, or auto for the first suitable one installed.",
+		type: "text",
+		defaultValue: "auto"
+	},
+	{
+		id: SETTING_IDS.ollamaKeepAlive,
+		sortOrder: 1,
+		category: [
+			TAB,
+			"Ollama",
+			"Keep alive"
+		],
+		name: "Ollama keep-alive",
+		tooltip: "How long Ollama keeps the model loaded after answering (0 frees the GPU for diffusion at once; e.g. 5m).",
+		type: "text",
+		defaultValue: "0"
+	},
+	{
+		id: SETTING_IDS.lookupHost,
+		sortOrder: 2,
+		category: [
+			TAB,
+			"Online lookups",
+			"Host"
+		],
+		name: "Metadata lookup host",
+		tooltip: "Only file hashes are sent, and only when you run the Metadata Fetcher.",
+		type: "combo",
+		options: ["https://civitai.com", "https://civitai.red"],
+		defaultValue: "https://civitai.com"
+	},
+	{
+		id: SETTING_IDS.lookupProxy,
+		sortOrder: 1,
+		category: [
+			TAB,
+			"Online lookups",
+			"Proxy"
+		],
+		name: "Proxy for lookups (optional)",
+		tooltip: "For example socks5h://127.0.0.1:9050 (Tor). When the proxy is down or unusable, nothing is sent.",
+		type: "text",
+		defaultValue: "",
+		onChange: warnUnless((v) => v === "" || PROXY_SCHEMES.some((s) => v.startsWith(s)), "Lookup proxy", "Lookups are refused (nothing is sent) until you correct it: use socks5h://host:port or http://host:port.")
+	},
+	{
+		id: SETTING_IDS.namingMode,
+		category: [
+			TAB,
+			"Saving",
+			"Naming"
+		],
+		name: "Default file naming",
+		tooltip: "standard: UTC time and a random id; descriptive: adds words of the prompt; guid: a random UUID only.",
+		type: "combo",
+		options: [
+			"standard",
+			"descriptive",
+			"guid"
+		],
+		defaultValue: "standard"
+	},
+	{
+		id: SETTING_IDS.quality,
+		category: [
+			TAB,
+			"Generation",
+			"Quality"
+		],
+		name: "Default quality",
+		tooltip: "Scales the recommended steps: fast, balanced, high or ultra.",
+		type: "combo",
+		options: [
+			"fast",
+			"balanced",
+			"high",
+			"ultra"
+		],
+		defaultValue: "balanced"
+	}
+];
+// web/src/styles.ts
+var CSS = `
+.ig-explanation {
+  box-sizing: border-box; width: 100%; height: 100%; overflow-y: auto; padding: 4px 6px;
+  font: 12px/1.35 system-ui, sans-serif; white-space: pre-wrap; overflow-wrap: anywhere;
+  color: var(--input-text, #ddd); background: var(--comfy-input-bg, #222); border-radius: 6px;
+}
+.ig-explanation-head { font-weight: 600; }
+.ig-library { display: flex; flex-direction: column; gap: 8px; height: 100%; padding: 8px;
+  box-sizing: border-box; font: 13px/1.4 system-ui, sans-serif; color: var(--fg-color, #ddd); }
+.ig-library-bar { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; }
+.ig-library input, .ig-library select, .ig-library button {
+  font: inherit; color: var(--input-text, #ddd); background: var(--comfy-input-bg, #222);
+  border: 1px solid var(--border-color, #444); border-radius: 6px; padding: 3px 8px; }
+.ig-library input[type="search"] { flex: 1 1 160px; min-width: 0; }
+.ig-library button { cursor: pointer; }
+.ig-library button:disabled { opacity: 0.5; cursor: default; }
+.ig-library-status { color: var(--descrip-text, #999); font-size: 12px; }
+.ig-library-progress { display: flex; gap: 8px; align-items: center; font-size: 12px; }
+.ig-library-progress progress { flex: 1; }
+.ig-library-list { flex: 1; overflow-y: auto; display: flex; flex-direction: column; gap: 4px; }
+.ig-model { border: 1px solid var(--border-color, #444); border-radius: 6px; padding: 4px 8px; }
+.ig-model > summary { cursor: pointer; display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap; }
+.ig-model-title { font-weight: 600; overflow-wrap: anywhere; }
+.ig-badge { font-size: 11px; padding: 0 6px; border-radius: 8px; background: var(--comfy-menu-bg, #333);
+  border: 1px solid var(--border-color, #444); white-space: nowrap; }
+.ig-badge-warn { border-color: #c90; }
+.ig-model dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 6px 0; }
+.ig-model dt { color: var(--descrip-text, #999); }
+.ig-model dd { margin: 0; overflow-wrap: anywhere; white-space: pre-wrap; }
+`;
+var installed = false;
+function installStyles() {
+	if (installed) return;
+	installed = true;
+	const style = document.createElement("style");
+	style.dataset["pack"] = "intelligent-generation";
+	style.textContent = CSS;
+	document.head.append(style);
+}
+// web/src/widget_defaults.ts
+var DEFAULTS = {
+	IntelligentSaveWithMetadata: [{
+		widget: "filename_mode",
+		setting: SETTING_IDS.namingMode
+	}],
+	IntelligentAutoModelSelect: [{
+		widget: "quality",
+		setting: SETTING_IDS.quality
+	}]
+};
+function apply(node, defaults) {
+	for (const { widget: name, setting } of defaults) {
+		const widget = node.widgets?.find((w) => w.name === name);
+		const value = app.extensionManager.setting.get(setting);
+		const options = (widget?.options)?.values;
+		if (widget && typeof value === "string" && Array.isArray(options) && options.includes(value)) widget.value = value;
+	}
+}
+function addWidgetDefaults(nodeType, nodeData) {
+	const defaults = DEFAULTS[nodeData.name];
+	if (!defaults) return;
+	const proto = nodeType.prototype;
+	const previous = proto.onNodeCreated;
+	proto.onNodeCreated = function() {
+		previous?.call(this);
+		apply(this, defaults);
+	};
+}
+// web/src/main.ts
+app.registerExtension({
+	name: "IntelligentGeneration",
+	settings: SETTINGS,
+	beforeRegisterNodeDef(nodeType, nodeData) {
+		if (!isOurNode(nodeData)) return;
+		trackNodeType(nodeData.name, nodeData.display_name || nodeData.name);
+		addExplanationDisplay(nodeType);
+		addWidgetDefaults(nodeType, nodeData);
+	},
+	setup() {
+		installStyles();
+		watchNodeErrors();
+		registerLibraryTab();
+	}
+});

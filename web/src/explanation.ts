@@ -1,0 +1,82 @@
+// Shows each of our nodes' explanation on the node after it runs. The Python nodes return
+// ui={"text": [explanation]}; ComfyUI hands that to node.onExecuted. The first line carries the key
+// decision (analysis source and style, chosen checkpoint, LoRAs with weights), so it is set apart.
+import type { ComfyExtension, ComfyNodeDef } from "@comfyorg/comfyui-frontend-types";
+import { el } from "./dom";
+
+type NodeClass = Parameters<NonNullable<ComfyExtension["beforeRegisterNodeDef"]>>[0];
+type GraphNode = InstanceType<NodeClass>;
+
+// Runtime members the frontend adds to LGraphNode that the published types do not declare.
+interface DomWidget {
+  serialize?: boolean;
+}
+interface RuntimeNode {
+  onExecuted?: (output: Record<string, unknown>) => void;
+  addDOMWidget(name: string, type: string, element: HTMLElement, options: Record<string, unknown>): DomWidget;
+}
+
+export const CATEGORY = "Intelligent Generation";
+const WIDGET = "ig_explanation";
+const LINE_PX = 16; // 12px text at line-height 1.35
+const CHAR_PX = 6.5; // an average character of the 12px UI font
+const HEIGHT = { min: 2 * LINE_PX + 8, max: 12 * LINE_PX + 8 }; // longer explanations scroll
+const boxes = new WeakMap<GraphNode, { box: HTMLElement; height: number }>();
+
+/** The box's height for a text at a node width, estimated: the box is measured only once drawn. */
+function heightFor(text: string, width: number): number {
+  const perLine = Math.max(20, Math.floor((width - 30) / CHAR_PX));
+  const lines = text.split("\n").reduce((n, line) => n + Math.max(1, Math.ceil(line.length / perLine)), 0);
+  return Math.min(HEIGHT.max, Math.max(HEIGHT.min, lines * LINE_PX + 8));
+}
+
+export function isOurNode(def: ComfyNodeDef): boolean {
+  return def.category === CATEGORY || def.category.startsWith(`${CATEGORY}/`);
+}
+
+/** The explanation from an `executed` message: {"text": ["..."]}, or nothing. */
+export function explanationOf(output: Record<string, unknown> | undefined): string | null {
+  const text = output?.["text"];
+  if (!Array.isArray(text)) return null;
+  const parts = text.filter((t): t is string => typeof t === "string");
+  return parts.length ? parts.join("\n") : null;
+}
+
+function render(box: HTMLElement, text: string): void {
+  const [head = "", ...rest] = text.split("\n");
+  box.replaceChildren(el("div", { className: "ig-explanation-head" }, head), rest.join("\n"));
+}
+
+/** The box is added on the first run only, so an unrun node looks like any other. */
+function showOn(node: GraphNode, text: string): void {
+  let shown = boxes.get(node);
+  if (!shown || !node.widgets?.some((w) => w.name === WIDGET)) {
+    const box = el("div", { className: "ig-explanation", attrs: { "data-ig-explanation": "" } });
+    const entry = { box, height: HEIGHT.min };
+    const widget = (node as unknown as RuntimeNode).addDOMWidget(WIDGET, "ig-explanation", box, {
+      serialize: false, // not a prompt input
+      hideOnZoom: true,
+      getMinHeight: () => entry.height,
+      getMaxHeight: () => Math.max(entry.height, HEIGHT.max),
+    });
+    widget.serialize = false; // nor a saved widget value: widgets_values keep their order
+    boxes.set(node, entry);
+    shown = entry;
+  }
+  render(shown.box, text);
+  shown.height = heightFor(text, node.size[0]);
+  // Grow to fit the text (never shrink what the user sized); the nodes around are left where they are.
+  const [width, height] = node.computeSize();
+  node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
+  node.setDirtyCanvas(true, true);
+}
+
+export function addExplanationDisplay(nodeType: NodeClass): void {
+  const proto = nodeType.prototype as GraphNode & RuntimeNode;
+  const previous = proto.onExecuted;
+  proto.onExecuted = function (this: GraphNode & RuntimeNode, output: Record<string, unknown>) {
+    previous?.call(this, output);
+    const text = explanationOf(output);
+    if (text) showOn(this, text);
+  };
+}

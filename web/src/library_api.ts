@@ -1,0 +1,119 @@
+// The server side of the Model Library tab, all under /intelligent-generation/ through api.fetchApi
+// (which adds ComfyUI's /api prefix and the user header).
+//
+// The fetch route belongs to the Metadata Fetcher (nodes/routes_metadata.py): POST
+// /intelligent-generation/metadata/fetch with {"kind", "name"} for one model or {"kind": "all"} for the
+// whole library answers when done with the run's counts (files, hashed, found, not_found, errors) and
+// meanwhile sends "intelligent-generation.fetch-progress" events {done, total, name, state, ...}.
+import { api } from "comfyui/api";
+
+/** What the Metadata Fetcher's stored record says (fields beyond `status` only once a lookup ran). */
+export interface OnlineInfo {
+  status: "found" | "not_found" | "unknown";
+  sites: string[];
+  fetched_at: string | null;
+  name?: string | null;
+  version?: string | null;
+  base_model?: string | null;
+  tags?: string[] | null;
+  trigger_words?: string[] | null;
+  description?: string | null;
+  recommended_weight?: number | null;
+}
+
+/** One model as GET /intelligent-generation/library lists it (nodes/routes_library.py). */
+export interface ModelInfo {
+  kind: "checkpoints" | "loras" | "vae" | string;
+  name: string;
+  title: string;
+  base_model: string | null;
+  family: string;
+  tags: string[];
+  trigger_words: string[];
+  trigger_guessed: boolean;
+  preferred_weight: number | null;
+  description: string;
+  sources: string[];
+  problems: string[];
+  size: number;
+  sha256: string | null; // from the hash cache only: null until the file was hashed
+  online: OnlineInfo;
+}
+
+export interface FetchSummary {
+  files?: number;
+  hashed?: number;
+  found?: number;
+  not_found?: number;
+  errors?: number;
+}
+
+export interface FetchProgress {
+  done: number;
+  total: number;
+  name?: string;
+  phase?: string; // "scanning", "hashing" (done and total in bytes), "lookup", "done", "failed"
+  state?: string;
+}
+
+export type FetchTarget = { kind: string; name: string } | { kind: "all" };
+
+export const FETCH_PROGRESS_EVENT = "intelligent-generation.fetch-progress";
+
+/** A failure with what to do about it, ready for a toast. */
+export class RouteError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+async function failure(response: Response, what: string, missingHint: string): Promise<RouteError> {
+  if (response.status === 404) {
+    return new RouteError(`${what}: this ComfyUI has no such route`, missingHint);
+  }
+  let body: { error?: unknown; hint?: unknown } = {};
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    // not JSON (a proxy's error page): the status says enough
+  }
+  const message = typeof body.error === "string" ? body.error : `HTTP ${response.status}`;
+  const hint = typeof body.hint === "string" ? body.hint : "See the ComfyUI console for details.";
+  return new RouteError(`${what}: ${message}`, hint);
+}
+
+export async function loadLibrary(): Promise<ModelInfo[]> {
+  const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-store" });
+  if (!response.ok) {
+    throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
+  }
+  const body = (await response.json()) as { models?: ModelInfo[] };
+  return body.models ?? [];
+}
+
+export async function fetchMetadata(target: FetchTarget): Promise<FetchSummary> {
+  const response = await api.fetchApi("/intelligent-generation/metadata/fetch", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(target),
+  });
+  if (!response.ok) {
+    throw await failure(
+      response,
+      "Metadata fetch",
+      "This version of Intelligent Generation cannot look up metadata from the editor yet; " +
+        "use the Metadata Fetcher node or `python -m services metadata`.",
+    );
+  }
+  return (await response.json()) as FetchSummary;
+}
+
+/** Listen to one of our server events. ComfyUI only dispatches custom websocket messages whose type
+ * has a listener, and its typed addEventListener knows core events only. */
+export function onServerEvent<T>(type: string, handler: (detail: T) => void): void {
+  const target = api as unknown as EventTarget;
+  target.addEventListener(type, (event) => handler((event as CustomEvent<T>).detail));
+}

@@ -1,0 +1,76 @@
+// One model in the Model Library tab: a <details> with what the pack knows of it. Every value is
+// set as text (see dom.ts): titles, tags, trigger words and descriptions may come from CivitAI.
+import { el } from "./dom";
+import type { ModelInfo } from "./library_api";
+import { KIND_LABELS } from "./library_filter";
+
+function day(iso: string | null): string {
+  return iso ? iso.slice(0, 10) : "unknown date";
+}
+
+function lookupState(m: ModelInfo): string {
+  const o = m.online;
+  if (o.status === "found") return `found on ${o.sites.join(", ")} (${day(o.fetched_at)})`;
+  if (o.status === "not_found") return `not found online (${day(o.fetched_at)})`;
+  return m.sha256 ? "hashed, not looked up online yet" : "not hashed yet";
+}
+
+function row(dl: HTMLElement, term: string, value: string): void {
+  dl.append(el("dt", {}, term), el("dd", {}, value));
+}
+
+function details(m: ModelInfo): HTMLElement {
+  const dl = el("dl");
+  const o = m.online;
+  row(dl, "File", m.name);
+  row(dl, "Base model", `${m.base_model ?? "unknown"} (${m.family})`);
+  const guessed = m.trigger_guessed && m.trigger_words.length ? " (guessed from training tags)" : "";
+  row(dl, "Trigger words", (m.trigger_words.join(", ") || "none") + guessed);
+  row(dl, "Tags", m.tags.join(", ") || "none");
+  if (m.kind === "loras") {
+    const weight = m.preferred_weight ?? o.recommended_weight ?? null;
+    row(dl, "Weight", weight === null ? "not given" : String(weight));
+  }
+  row(dl, "Metadata from", m.sources.join(", ") || "the file name only");
+  row(dl, "Hash lookup", lookupState(m));
+  if (m.sha256) row(dl, "SHA-256", m.sha256);
+  if (m.description) row(dl, "Description", m.description);
+  if (o.status === "found") {
+    // As the lookup answered: the site's own words, still only text.
+    const site = o.sites[0] ?? "online";
+    if (o.name) row(dl, `${site} name`, o.version ? `${o.name} (${o.version})` : o.name);
+    if (o.base_model) row(dl, `${site} base model`, o.base_model);
+    if (o.trigger_words?.length) row(dl, `${site} trigger words`, o.trigger_words.join(", "));
+    if (o.tags?.length) row(dl, `${site} tags`, o.tags.join(", "));
+    if (o.description) row(dl, `${site} description`, o.description);
+  }
+  if (m.problems.length) row(dl, "Problems", m.problems.join("\n"));
+  return dl;
+}
+
+export interface ItemOptions {
+  open: boolean;
+  fetching: boolean; // a fetch runs: the button waits
+  onToggle: (open: boolean) => void;
+  onFetch: () => void;
+}
+
+export function modelItem(m: ModelInfo, options: ItemOptions): HTMLElement {
+  const summary = el(
+    "summary",
+    {},
+    el("span", { className: "ig-model-title" }, m.title || m.name),
+    el("span", { className: "ig-badge" }, KIND_LABELS[m.kind] ?? m.kind),
+    m.base_model ? el("span", { className: "ig-badge" }, m.base_model) : null,
+    m.online.status === "found" ? el("span", { className: "ig-badge", title: "Metadata from an online lookup" }, "online") : null,
+    m.problems.length ? el("span", { className: "ig-badge ig-badge-warn" }, "problem") : null,
+  );
+  const fetchOne = el("button", { attrs: { "data-ig-fetch": "" } }, "Fetch metadata");
+  fetchOne.disabled = options.fetching;
+  fetchOne.addEventListener("click", options.onFetch);
+  const item = el("details", { className: "ig-model", attrs: { "data-ig-model": `${m.kind}/${m.name}` } },
+    summary, details(m), fetchOne);
+  item.open = options.open;
+  item.addEventListener("toggle", () => options.onToggle(item.open));
+  return item;
+}
