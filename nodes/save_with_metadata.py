@@ -10,6 +10,7 @@ import folder_paths
 import numpy as np
 from comfy.cli_args import args
 from comfy_api.latest import io, ui
+from comfy_execution.utils import get_executing_context
 from PIL import Image
 
 from ..services.generation_record import build_record, fill_hashes, for_image, infotext_for
@@ -17,6 +18,7 @@ from ..services.hashing import FileHashes, HashCache
 from ..services.image_file import FORMATS, SaveError, png_chunks, write_image, write_json
 from ..services.library import describe
 from ..services.naming import DEFAULT_PATTERN, MODES, candidates, check_pattern, check_relative, safe_subfolder
+from ..services.variations import with_variant
 from .common import CATEGORY, GenerationInfo, cache_dir
 
 NAME_TRIES = 20
@@ -96,6 +98,10 @@ class SaveWithMetadata(io.ComfyNode):
 
         height, width = int(images.shape[1]), int(images.shape[2])
         batch = build_record(graph, generation_info, width, height, include_prompts, node_id, _peak_vram_mb())
+        # Downstream of a Variations node ComfyUI runs this once per variant: record which one this is.
+        context = get_executing_context()
+        batch = with_variant(batch, graph, node_id, context.list_index if context else None,
+                             (generation_info or {}).get("parameters"))
         fill_hashes(batch, hash_of, base_of)
         # The graph holds the prompts; ComfyUI's --disable-metadata leaves it out, as SaveImage does.
         embed_graph = include_workflow and include_prompts and not args.disable_metadata
