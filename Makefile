@@ -32,6 +32,9 @@ unit: setup
 
 bench: setup
 	$(PY) bench/hashing.py
+	$(PY) bench/analysis.py
+	$(PY) bench/library_scale.py
+	$(PY) bench/save.py
 	$(PY) bench/overhead.py
 
 clean:
