@@ -49,6 +49,7 @@ from . import model_records as records
 from .civitai import CivitaiClient, fields_from_version, model_id_of
 from .hashing import FileHashes, HashCache
 from .huggingface import fields_from_model, valid_repo_id
+from .metadata_fetch import TerminalLine
 from .online import HardenedSession, OnlineError, Secret, origin
 
 log = logging.getLogger(__name__)
@@ -780,13 +781,12 @@ class _Download:
 
 # --- command line ---------------------------------------------------------------------------------
 
-class ProgressLine:
-    """One self-overwriting line on standard error, redrawn when the percentage changes."""
+class ProgressLine(TerminalLine):
+    """The download's progress, redrawn when the percentage changes."""
 
     def __init__(self, stream: Any, name: str) -> None:
-        self.stream = stream
+        super().__init__(stream)
         self.name = name
-        self.last = ""
         self.started = time.monotonic()
         self.first: int | None = None
 
@@ -799,15 +799,7 @@ class ProgressLine:
             text = f"downloading {self.name}: {100 * done // total:3d}% ({human_size(done)} of {human_size(total)}, {rate})"
         else:
             text = f"downloading {self.name}: {human_size(done)} ({rate})"
-        if text.split(" (")[0] != self.last.split(" (")[0]:
-            self.stream.write("\r" + text.ljust(len(self.last)))
-            self.stream.flush()
-            self.last = text
-
-    def end(self) -> None:
-        if self.last:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.show(text, redraw_key=text.split(" (")[0])
 
 
 def run_command(args: Any) -> int:

@@ -301,12 +301,31 @@ class _OnlineRun:
             self._save(sha, "huggingface", info is not None, fields, {"repo_id": repo})
 
 
-class ProgressLine:
-    """One self-overwriting line on standard error, redrawn only when the shown value changes."""
+class TerminalLine:
+    """One self-overwriting line on a terminal stream, redrawn only when the shown text changes."""
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream
         self.last = ""
+
+    def show(self, text: str, redraw_key: str | None = None) -> None:
+        """`redraw_key`: the part of the text whose change is worth a redraw (default: all of it)."""
+        if (redraw_key or text) != (self._key or self.last):
+            self.stream.write("\r" + text.ljust(len(self.last)))
+            self.stream.flush()
+            self.last = text
+            self._key = redraw_key
+
+    _key: str | None = None
+
+    def end(self) -> None:
+        if self.last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class ProgressLine(TerminalLine):
+    """The metadata run's progress: hashing, then lookups."""
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if total == 0:
@@ -315,15 +334,7 @@ class ProgressLine:
             text = f"hashing {100 * done // max(total, 1):3d}% ({done / 1e9:.2f} of {total / 1e9:.2f} GB)"
         else:
             text = f"looking up {done}/{total} files"
-        if text != self.last:
-            self.stream.write("\r" + text.ljust(len(self.last)))
-            self.stream.flush()
-            self.last = text
-
-    def end(self) -> None:
-        if self.last:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.show(text)
 
 
 def run_command(args: Any) -> int:
