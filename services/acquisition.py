@@ -33,7 +33,7 @@ from .analysis import PromptAnalysis
 from .download import PICKLE_SUFFIXES, SAFE_SUFFIXES, civitai_licence, hf_licence, human_size, licence_text, suffix_of
 from .huggingface import valid_repo_id
 from .library import Library
-from .lora_scoring import PromptKeys, matches_for
+from .lora_scoring import Match, PromptKeys, matches_for
 from .model_records import MAX_NAME, SHA256, clean_float, clean_int, clean_list, clean_text
 from .online import HardenedSession, OnlineError, OnlineSettings
 from .selection import style_fit
@@ -131,6 +131,7 @@ def missing_concepts(
     family: str,
     base_model: str | None = None,
     checkpoint: str | None = None,
+    matches: list[Match] | None = None,
 ) -> list[MissingConcept]:
     """Concepts of the prompt no usable local model of `family` offers; the style when no checkpoint has it.
 
@@ -140,7 +141,7 @@ def missing_concepts(
     keys = PromptKeys.of(analysis)
     have: set[str] = set()
     elsewhere: dict[str, list[str]] = {}
-    for match in matches_for(library, keys):
+    for match in matches if matches is not None else matches_for(library, keys):
         entry = match.entry
         for concept in set(entry.concepts) & keys.concepts.keys():
             if entry.family == family and family != bases.UNKNOWN:

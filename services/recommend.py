@@ -119,17 +119,18 @@ def recommend(
     selection, matches = select_checkpoint(library, analysis, pinned, vram_gb, quality, choices, leans)
     plan = plan_loras(library, analysis, selection.family, max_loras, base_model=selection.base_model,
                       matches=matches, pinned=choices.pinned_loras, excluded=choices.excluded_loras, leans=leans)
-    plan.reasons += missing_lines(library, analysis, selection.family, selection.base_model, selection.checkpoint)
+    plan.reasons += missing_lines(library, analysis, selection.family, selection.base_model, selection.checkpoint,
+                                  matches)
     return Recommendation(analysis, selection, plan)
 
 
 def missing_lines(library: Library, analysis: PromptAnalysis, family: str, base_model: str | None,
-                  checkpoint: str | None) -> list[str]:
+                  checkpoint: str | None, matches: list[Match] | None = None) -> list[str]:
     """What the library lacks for this prompt, said plainly (offline). Only media, styles and concepts the
     user stressed count: a checkpoint draws a plain "dragon" well enough without a LoRA."""
     from .acquisition import explain_missing, missing_concepts
 
-    missing = [m for m in missing_concepts(library, analysis, family, base_model, checkpoint)
+    missing = [m for m in missing_concepts(library, analysis, family, base_model, checkpoint, matches)
                if m.kind == "checkpoints" or m.concept in CONCEPT_STYLE or m.concept in analysis.concept_weights
                or m.elsewhere]
     return explain_missing(missing)
