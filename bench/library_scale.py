@@ -16,14 +16,15 @@ import os
 import random
 import shutil
 import statistics
-import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from model_files import write_safetensors  # noqa: E402  (the tests' valid-safetensors writer)
 
 from services import library as library_module  # noqa: E402
 from services.analysis import analyze_keywords  # noqa: E402
@@ -51,19 +52,6 @@ PROMPTS = [
     "3d render of a cute robot, pixar style", "oil painting portrait of a noblewoman", "a dragon over mountains",
     "claymation snail", "underwater photo of a coral reef", "steampunk inventor, brass goggles, photograph",
 ]
-
-
-def write_safetensors(path: Path, tensors: dict[str, list[int]], metadata: dict[str, str] | None = None) -> None:
-    header: dict[str, object] = {"__metadata__": metadata} if metadata else {}
-    offset = 0
-    for name, shape in tensors.items():
-        size = 2
-        for d in shape:
-            size *= d
-        header[name] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + size]}
-        offset += size
-    raw = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
 
 
 def build(root: Path, loras: int, checkpoints: int) -> None:

@@ -85,9 +85,6 @@ class ModelEntry:
         """Some metadata beyond the file name speaks for it."""
         return bool(self.sources)
 
-    def words(self) -> set[str]:
-        return set(self.keywords)
-
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)  # fields hold only JSON types; asdict's deep copy is slow at 10,000 entries
 
