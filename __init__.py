@@ -5,6 +5,7 @@ import sys
 from comfy_api.latest import ComfyExtension, io
 
 from .nodes import routes_download, routes_feedback, routes_library, routes_metadata, routes_stats
+from .nodes.apply_lora_tags import ApplyLoraTags
 from .nodes.auto_model_select import AutoModelSelect
 from .nodes.download_model import DownloadModel
 from .nodes.load_generation_metadata import LoadGenerationMetadata
@@ -21,7 +22,7 @@ WEB_DIRECTORY = "./web/js"
 class IntelligentGenerationExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
         return [PromptAnalyzer, AutoModelSelect, LoRARecommender, MetadataFetcher, SaveWithMetadata,
-                LoadGenerationMetadata, RateGeneration, Variations, DownloadModel]
+                LoadGenerationMetadata, ApplyLoraTags, RateGeneration, Variations, DownloadModel]
 
 
 def add_routes() -> None:

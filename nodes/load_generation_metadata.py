@@ -10,8 +10,8 @@ from comfy_api.latest import io
 from ..services.hashing import HashCache
 from ..services.image_file import read_metadata
 from ..services.naming import check_relative
-from ..services.saved_generation import explain, match_model, read_generation
-from .common import CATEGORY, cache_dir
+from ..services.saved_generation import explain, match_model, read_generation, reproduction_info
+from .common import CATEGORY, GenerationInfo, cache_dir
 
 # KSampler's own defaults, for values an image does not carry (the explanation lists them).
 DEFAULTS = {"prompt": "", "negative_prompt": "", "seed": 0, "steps": 20, "cfg": 8.0, "sampler": "euler",
@@ -57,6 +57,10 @@ class LoadGenerationMetadata(io.ComfyNode):
                 io.String.Output("loras", display_name="loras",
                                  tooltip="<lora:name:weight> tags, as A1111 writes them and LoRA Recommender reads them."),
                 io.String.Output("explanation", display_name="explanation"),
+                io.Int.Output("clip_layer", display_name="clip_layer",
+                              tooltip="For CLIP Set Last Layer: -1 without clip skip, -2 for clip skip 2."),
+                GenerationInfo.Output("generation_info", display_name="generation_info",
+                                      tooltip="For Save With Metadata: the reproduction records the same settings."),
             ],
         )
 
@@ -99,16 +103,18 @@ class LoadGenerationMetadata(io.ComfyNode):
             notes.append(f"Schedule {v['scheduler']!r} has no ComfyUI equivalent; using normal: not an exact reproduction.")
             v["scheduler"] = "normal"
         checkpoint = _local_checkpoint(saved.values.get("checkpoint"), saved.hashes.get("checkpoint"), notes)
-        tags = []
+        loras = []
         for lora in saved.values.get("loras") or []:
             local = match_model(lora["name"], folder_paths.get_filename_list("loras"))
             if local is None:
                 notes.append(f"LoRA {lora['name']} is not in your loras folder.")
-            tags.append(f"<lora:{PurePath(local or lora['name']).stem}:{float(lora['weight']):g}>")
+            loras.append({"name": local or lora["name"], "weight": float(lora["weight"])})
+        tags = " ".join(f"<lora:{PurePath(lo['name']).stem}:{lo['weight']:g}>" for lo in loras)
         text = "\n".join(notes)
+        info = reproduction_info(v, checkpoint, loras, saved, image)
         return io.NodeOutput(
             v["prompt"], v["negative_prompt"], v["seed"], v["steps"], v["cfg"], v["sampler"], v["scheduler"],
-            v["width"], v["height"], checkpoint, " ".join(tags), text, ui={"text": [text]},
+            v["width"], v["height"], checkpoint, tags, text, -(saved.clip_skip or 1), info, ui={"text": [text]},
         )
 
 

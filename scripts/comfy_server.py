@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,27 @@ COMFYUI = ROOT / ".comfyui"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PACK_FOLDER = "intelligent_generation"
 TINY_MODELS = ROOT / ".cache" / "tiny_models"
+# The image the reproduce_from_image template opens: A1111 parameters naming the tiny models.
+REPRODUCE_EXAMPLE = "reproduce_example.png"
+REPRODUCE_PARAMETERS = (
+    "photo of a cat with cat ears, soft window light <lora:cat_ears_sd15:0.8>\n"
+    "Negative prompt: blurry, lowres\n"
+    "Steps: 6, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 1234, Size: 64x64, "
+    "Model: tiny_photoreal_v1"
+)
+
+
+def write_png(path: Path, width: int, height: int, text: dict[str, str]) -> None:
+    """A grey PNG with tEXt chunks, written with the standard library (PIL is not needed here)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    rows = b"".join(b"\0" + bytes([128, 128, 128]) * width for _ in range(height))
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    texts = b"".join(chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1"))
+                     for key, value in text.items())
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + texts
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def free_port() -> int:
@@ -69,6 +91,9 @@ class ComfyServer:
                         dest = target / item.name
                         if not dest.exists():
                             dest.symlink_to(item)
+        example = self.base / "input" / REPRODUCE_EXAMPLE
+        if not example.exists():
+            write_png(example, 64, 64, {"parameters": REPRODUCE_PARAMETERS})
         # The frontend's first-visit template dialog would cover the graph in browser tests.
         settings = self.base / "user" / "default" / "comfy.settings.json"
         if not settings.exists():

@@ -31,6 +31,7 @@ class SavedGeneration:
     hashes: dict[str, str] = field(default_factory=dict)  # checkpoint -> AutoV2 or SHA-256, when written
     batch: tuple[int, int] | None = None  # (index, size) when the image came from a batch
     clip_skip: int | None = None
+    vae: str | None = None  # a separate VAE file, when one was used instead of the checkpoint's own
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: self.values.get(k) for k in FIELDS}
@@ -89,6 +90,7 @@ def read_generation(chunks: dict[str, str]) -> SavedGeneration:
             graph = None
         if isinstance(graph, dict):
             sources.append(("graph", settings_from_graph(graph)))
+    from_graph = sources[-1][1] if sources and sources[-1][0] == "graph" else {}
     saved = SavedGeneration()
     for name in FIELDS:
         for source, found in sources:
@@ -113,6 +115,8 @@ def read_generation(chunks: dict[str, str]) -> SavedGeneration:
     clip_skip = settings.get("clip_skip") or parameters.get("Clip skip")
     if clip_skip and str(clip_skip).isdigit() and int(clip_skip) > 1:
         saved.clip_skip = int(clip_skip)
+    vae = record.get("vae") or from_graph.get("vae")
+    saved.vae = vae if isinstance(vae, str) and vae else None
     return saved
 
 
@@ -155,9 +159,43 @@ def explain(saved: SavedGeneration) -> str:
     if "prompt" not in v:
         lines.append("The prompts were not saved in this image.")
     if saved.clip_skip:
-        lines.append(f"Clip skip {saved.clip_skip}: add CLIP Set Last Layer at -{saved.clip_skip} to reproduce.")
+        lines.append(f"Clip skip {saved.clip_skip}: CLIP Set Last Layer at -{saved.clip_skip} reproduces it.")
+    if saved.vae:
+        lines.append(f"VAE {saved.vae} was used: decode with it (Load VAE) to reproduce the image exactly.")
     if saved.batch:
         index, size = saved.batch
         lines.append(f"Image {index + 1} of a batch of {size}: its noise depends on the batch; use batch size "
                      f"{size} and take image {index + 1} to reproduce it exactly.")
     return "\n".join(lines)
+
+
+def resolve_lora_tags(text: str, available: Iterable[str]) -> tuple[list[tuple[str, float]], list[str]]:
+    """The local LoRA files that `<lora:name:weight>` tags name, with their weights, and a line for each
+    tag that names no local file (those are left out: the image then differs from the original)."""
+    names = list(available)
+    found: list[tuple[str, float]] = []
+    notes: list[str] = []
+    for name, weight in lora_tags(text):
+        local = match_model(name, names)
+        if local is None:
+            notes.append(f"LoRA {name} is not in your loras folder: left out, so the image will differ.")
+        else:
+            found.append((local, weight))
+    return found, notes
+
+
+def reproduction_info(values: dict[str, Any], checkpoint: str, loras: list[dict[str, Any]], saved: SavedGeneration,
+                      image: str) -> dict[str, Any]:
+    """Generation info for Save With Metadata (the shape Metadata Fetcher hands it): the reproduction's record
+    then names the same settings and models, which its graph alone cannot (they arrive through links)."""
+    parameters = {k: values[k] for k in ("seed", "steps", "cfg", "sampler", "scheduler", "width", "height")}
+    parameters["clip_skip"] = saved.clip_skip or 1
+    return {
+        "checkpoint": {"name": checkpoint},
+        "vae": None,  # the graph's VAE Loader, if the user adds one, names it
+        "loras": loras,
+        "parameters": parameters,
+        "positive_prompt": values.get("prompt", ""),
+        "negative_prompt": values.get("negative_prompt", ""),
+        "reasons": [f"Reproduces {PurePath(image.split(' [')[0]).name}."],
+    }

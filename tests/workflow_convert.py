@@ -12,7 +12,8 @@ WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 
 
 def widget_names(definition: dict[str, Any]) -> list[str]:
-    """Widget inputs in order, with the frontend's extra `control_after_generate` slot after seeds."""
+    """Widget inputs in order, with the frontend's extra slots: `control_after_generate` after seeds, the
+    upload button (its value is "image") after image pickers."""
     names: list[str] = []
     for section in ("required", "optional"):
         for name, spec in definition["input"].get(section, {}).items():
@@ -21,6 +22,8 @@ def widget_names(definition: dict[str, Any]) -> list[str]:
                 names.append(name)
                 if options.get("control_after_generate"):
                     names.append("__control__")
+                if options.get("image_upload"):
+                    names.append("__upload__")
     return names
 
 
@@ -34,7 +37,7 @@ def to_api(workflow: dict[str, Any], object_info: dict[str, Any]) -> dict[str, A
         inputs: dict[str, Any] = {}
         values = list(node.get("widgets_values") or [])
         for name, value in zip(widget_names(definition), values, strict=True):
-            if name != "__control__":
+            if name not in ("__control__", "__upload__"):
                 inputs[name] = value
         for slot in node.get("inputs", []):
             if slot.get("link") is not None:

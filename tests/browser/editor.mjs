@@ -83,6 +83,22 @@ async function focusNode(type) {
   return found;
 }
 
+// The whole graph in view, for a person to look at (the templates' thumbnails are cut from these).
+async function overview() {
+  await page.evaluate(() => {
+    const app = window.comfyAPI.app.app;
+    const nodes = app.graph.nodes;
+    const left = Math.min(...nodes.map((n) => n.pos[0])), top = Math.min(...nodes.map((n) => n.pos[1] - 30));
+    const right = Math.max(...nodes.map((n) => n.pos[0] + n.size[0]));
+    const bottom = Math.max(...nodes.map((n) => n.pos[1] + n.size[1]));
+    const scale = Math.min(1, 1400 / (right - left), 780 / (bottom - top));
+    app.canvas.ds.scale = scale;
+    app.canvas.ds.offset = [80 / scale - left, 170 / scale - top]; // below the floating toolbars
+    app.canvas.setDirty(true, true);
+  });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
 async function openTemplate(name) {
   await page.locator(".templates-tab-button").click();
   const dialog = page.getByRole("dialog");
@@ -95,7 +111,8 @@ async function openTemplate(name) {
 }
 
 // The tiny test models draw noise and take minutes for a 512x512 image on a CPU: the latent's size is
-// taken off Auto Model Select's outputs and set to 64x64, as a user would by editing the node.
+// taken off Auto Model Select's outputs and set to 64x64, as a user would by editing the node. A size
+// read from an image (Load Generation Metadata) stays: the example image is 64x64.
 function shrinkLatent() {
   return page.evaluate(() => {
     const graph = window.comfyAPI.app.app.graph;
@@ -103,7 +120,10 @@ function shrinkLatent() {
     if (!latent) return false;
     for (const name of ["width", "height"]) {
       const slot = latent.inputs.findIndex((i) => i.name === name);
-      if (slot >= 0 && latent.inputs[slot].link != null) latent.disconnectInput(slot);
+      if (slot >= 0 && latent.inputs[slot].link != null) {
+        if (latent.getInputNode(slot)?.type === "IntelligentLoadGenerationMetadata") return false;
+        latent.disconnectInput(slot);
+      }
       latent.widgets.find((w) => w.name === name).value = 64;
     }
     graph.setDirtyCanvas(true, true);
@@ -307,9 +327,11 @@ const scenarios = {
       const shrunk = await shrinkLatent();
       const ended = await run();
       for (const type of ["IntelligentPromptAnalyzer", "IntelligentAutoModelSelect", "IntelligentMetadataFetcher",
-        "IntelligentSaveWithMetadata"]) {
+        "IntelligentLoadGenerationMetadata", "IntelligentSaveWithMetadata"]) {
         if (await focusNode(type)) await shot(`06-ran-${name}-${type.replace("Intelligent", "")}`);
       }
+      await overview();
+      await shot(`06-overview-${name}`);
       runs[name] = {
         types,
         shrunk,

@@ -75,8 +75,9 @@ def test_loaded_metadata_reproduces_identical_pixels(node_classes: dict[str, Any
         name = f"runs/{path.name} [output]"
         assert load.validate_inputs(name) is True
         out = load.execute(name).args
-        p, n, seed, steps, cfg, sampler, scheduler, width, height, ckpt, loras, explanation = out
-        assert (p, n, ckpt) == (prompt, negative, CKPT)
+        p, n, seed, steps, cfg, sampler, scheduler, width, height, ckpt, loras, explanation, clip_layer, info = out
+        assert (p, n, ckpt, clip_layer) == (prompt, negative, CKPT, -1)
+        assert info["loras"] == [{"name": LORA, "weight": 0.8}] and info["parameters"]["seed"] == seed
         assert dict(zip(SETTINGS, (seed, steps, cfg, sampler, scheduler, width, height), strict=True)) == SETTINGS
         assert "(our record)" in explanation
         ((lora_stem, weight),) = lora_tags(loras)
@@ -93,7 +94,7 @@ def test_batch_images_are_told_apart(node_classes: dict[str, Any], comfy_folders
     records = [json.loads(read_metadata(p)[RECORD_KEY]) for p in paths]
     assert [r["settings"]["batch_index"] for r in records] == [0, 1]
     assert records[0]["generation_id"] != records[1]["generation_id"]
-    explanation = node_classes["IntelligentLoadGenerationMetadata"].execute(f"{paths[1].name} [output]").args[-1]
+    explanation = node_classes["IntelligentLoadGenerationMetadata"].execute(f"{paths[1].name} [output]").args[11]
     assert "Image 2 of a batch of 2" in explanation
 
 

@@ -185,7 +185,8 @@ def test_load_generation_metadata_reproduces_identical_pixels(server: ComfyServe
     assert "seed: 77 (our record)" in " ".join(entry["outputs"]["1"]["text"])
 
 
-def test_the_packs_own_images_reproduce_in_a_core_graph(server: ComfyServer) -> None:
+def test_the_bundled_reproduce_workflow_regenerates_the_packs_own_images(server: ComfyServer) -> None:
+    """example_workflows/reproduce_from_image: LoRAs through Apply LoRA Tags, clip skip through core nodes."""
     graph = copy.deepcopy(load_api_workflow())
     for node in graph.values():
         if node["class_type"] == "EmptyLatentImage":
@@ -195,7 +196,18 @@ def test_the_packs_own_images_reproduce_in_a_core_graph(server: ComfyServer) -> 
     (image,) = server.output_files(server.run_prompt(graph))
     record = json.loads(read_metadata(image)[RECORD_KEY])
     assert record["loras"]  # the cat prompt gets LoRAs, so the test covers them
-    loras = [(lora["name"], lora["weight"]) for lora in record["loras"]]
-    entry = server.run_prompt(reproduction_graph(upload(server, image), loras))
+    reproduce = load_api_workflow("reproduce_from_image")
+    reproduce["1"]["inputs"]["image"] = upload(server, image)
+    entry = server.run_prompt(reproduce)
     (again,) = server.output_files(entry)
     assert pixels(again) == pixels(image)
+    applied = entry["outputs"]["4"]["text"][0]
+    assert all(f"LoRA {lora['name']} at {lora['weight']:g}" in applied for lora in record["loras"]), applied
+    # The reproduction's own record names the same generation, though its graph only links the values.
+    copy_record = json.loads(read_metadata(again)[RECORD_KEY])
+    assert (copy_record["prompt"], copy_record["negative_prompt"]) == (record["prompt"], record["negative_prompt"])
+    sampling = ("seed", "steps", "cfg", "sampler", "scheduler", "width", "height")
+    assert {k: copy_record["settings"][k] for k in sampling} == {k: record["settings"][k] for k in sampling}
+    assert copy_record["checkpoint"]["sha256"] == record["checkpoint"]["sha256"]
+    assert [(lo["name"], lo["weight"], lo["sha256"]) for lo in copy_record["loras"]] == \
+        [(lo["name"], lo["weight"], lo["sha256"]) for lo in record["loras"]]
