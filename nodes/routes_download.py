@@ -8,6 +8,7 @@
   another download runs; it goes on if the client disconnects. Progress arrives as server events
   "intelligent-generation.download-progress" {job, state, name, done, total, error}.
 - GET  /intelligent-generation/download: the current or last download job.
+- GET  /intelligent-generation/download/concepts: {"concepts", "styles"}, the only words a search may carry.
 - POST /intelligent-generation/download/candidates {"concept", "kind", "base_model"?, "host"?}: online
   candidates for one concept of the pack's vocabulary (or a style name); only that name, the type and
   the base model are sent. Any other text is refused (400) before anything is sent.
@@ -28,7 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from ..services import base_model as bases
-from ..services.acquisition import search_candidates, searchable
+from ..services.acquisition import search_candidates, searchable, searchable_names
 from ..services.download import KINDS, DownloadError, DownloadRequest
 from ..services.online import CIVITAI_HOSTS, HardenedSession, SettingsError
 from .download_model import Notify, run_download, send_event
@@ -143,6 +144,10 @@ def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Download
         if confirm:
             jobs.end(state="done", result={k: answer.get(k) for k in ("status", "kind", "name", "size", "sha256")})
         return web.json_response({**answer, "explanation": text, "job": jobs.status() if confirm else None})
+
+    @routes.get(PREFIX + "/download/concepts")
+    async def get_concepts(_request: web.Request) -> web.Response:
+        return web.json_response(searchable_names())
 
     @routes.post(PREFIX + "/download/candidates")
     async def post_candidates(request: web.Request) -> web.Response:

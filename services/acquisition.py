@@ -90,7 +90,7 @@ class Candidate:
     target: dict[str, Any]  # the Download Model node's inputs for this file
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "licence_text": licence_text(self.licence)}
 
     def line(self) -> str:
         site = "CivitAI" if self.site == "civitai" else "Hugging Face"
@@ -181,6 +181,11 @@ def explain_missing(missing: list[MissingConcept], suggestions: list[Suggestion]
 
 
 # --- online: searching ----------------------------------------------------------------------------
+
+def searchable_names() -> dict[str, list[str]]:
+    """The words a search may carry: the web UI offers only these."""
+    return {"concepts": sorted(CONCEPTS), "styles": list(STYLES)}
+
 
 def searchable(concept: str) -> bool:
     """Only the pack's own public words are ever searched for."""

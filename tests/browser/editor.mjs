@@ -5,7 +5,7 @@
 // Scenarios run in order, each even when an earlier one failed (its failure is recorded as {error}).
 // Environment: COMFY_URL, OUT_DIR, CHROMIUM (default /usr/bin/chromium), PROBE_MODEL (a LoRA whose
 // sidecar holds markup), BROKEN_CHECKPOINT (a truncated file in the checkpoints folder).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -217,8 +217,17 @@ const scenarios = {
     const found = {};
     // A double click on empty canvas opens the node search box; a node added lands where it was opened.
     const search = async (title, where = { x: 250, y: 760 }) => {
-      await page.locator("#graph-canvas").dblclick({ position: where });
       const input = page.getByPlaceholder("Search Nodes...");
+      // The canvas tells a double click by its own timing: on a busy machine it may take two for one.
+      for (let attempt = 1; ; attempt++) {
+        await page.locator("#graph-canvas").dblclick({ position: where });
+        try {
+          await input.waitFor({ timeout: 5000 });
+          break;
+        } catch (error) {
+          if (attempt === 3) throw error;
+        }
+      }
       await input.fill(title);
       const options = page.locator(".p-autocomplete-option"); // the results, not the input's own "chip"
       // The results follow the typing after a moment: wait until they name the node (or time out: not found).
@@ -349,6 +358,30 @@ const scenarios = {
     return { listed, runs };
   },
 
+  // The star control on Save With Metadata (the last template's run): a rating with a comment is stored.
+  async rating() {
+    const types = await graphNodes();
+    if (!types.includes("IntelligentSaveWithMetadata")) throw new Error(`no Save With Metadata in ${types}`);
+    await focusNode("IntelligentSaveWithMetadata");
+    const control = page.locator("[data-ig-rating]");
+    await control.waitFor();
+    const image = await control.locator("select").inputValue();
+    await control.getByLabel("Comment").fill("sharp <b>enough</b>");
+    await control.locator('[data-ig-star="4"]').click();
+    const toast = await toastText("Rated 4 of 5");
+    await control.locator("[role=status]", { hasText: "Rated 4 of 5" }).waitFor();
+    await shot("11-rated");
+    await closeToasts();
+    return {
+      image,
+      toast,
+      stars: await control.locator("[data-ig-star]").evaluateAll((els) => els.map((e) => e.textContent).join("")),
+      stored: (await serverJson("/intelligent-generation/feedback")).body?.ratings ?? null,
+      workflowValues: await page.evaluate(() => window.comfyAPI.app.app.graph.serialize().nodes
+        .find((n) => n.type === "IntelligentSaveWithMetadata").widgets_values),
+    };
+  },
+
   // A failing node of ours raises a toast that says what to do.
   async errorToast() {
     const workflow = (await serverJson(`/workflow_templates/${PACK}/intelligent_text_to_image.json`)).body;
@@ -363,6 +396,82 @@ const scenarios = {
     await closeDialogs(); // ComfyUI's own error dialog
     await closeToasts();
     return { ended, toast };
+  },
+
+  // The library tab's statistics, and the ratings exported to a file and deleted.
+  async statsAndRatings() {
+    await page.locator(".intelligent-generation-library-tab-button").click();
+    const panel = page.locator("[data-ig-stats-panel]");
+    await panel.locator("summary").click();
+    await panel.locator("[data-ig-stats]").waitFor();
+    const stats = await panel.locator("dt").evaluateAll((dts) =>
+      Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+    const countBefore = await panel.locator("[data-ig-ratings-count]").innerText();
+    await shot("12-stats");
+    const download = page.waitForEvent("download");
+    await panel.locator("[data-ig-export-ratings]").click();
+    const file = await download;
+    const exported = JSON.parse(readFileSync(await file.path(), "utf8"));
+    page.once("dialog", (d) => d.accept());
+    await panel.locator("[data-ig-delete-ratings]").click();
+    const toast = await toastText("Ratings deleted");
+    await panel.locator("[data-ig-ratings-count]", { hasText: "No ratings yet" }).waitFor();
+    await closeToasts();
+    await panel.locator("summary").click();
+    return {
+      stats,
+      countBefore,
+      exportName: file.suggestedFilename(),
+      exported,
+      toast,
+      storedAfter: (await serverJson("/intelligent-generation/feedback")).body?.ratings ?? null,
+    };
+  },
+
+  // Online candidates for a concept (the loopback CivitAI), one downloaded after the confirmation, with
+  // progress; the library lists it at once.
+  async download() {
+    const panel = page.locator("[data-ig-download-panel]");
+    await panel.locator("summary").click();
+    await page.evaluate(() => {
+      window.igDownload = { events: [], texts: [] };
+      window.comfyAPI.api.api.addEventListener("intelligent-generation.download-progress",
+        (e) => window.igDownload.events.push(e.detail));
+      new MutationObserver(() => {
+        const text = document.querySelector("[data-ig-download-progress]")?.textContent;
+        if (text && window.igDownload.texts.at(-1) !== text) window.igDownload.texts.push(text);
+      }).observe(document.querySelector("[data-ig-library]"), { subtree: true, childList: true, characterData: true });
+    });
+    await panel.getByLabel("Concept").fill("pixel art");
+    const searched = page.waitForRequest((r) => r.url().includes("/download/candidates"));
+    await panel.getByRole("button", { name: "Find online" }).click();
+    const searchBody = (await searched).postDataJSON();
+    const candidate = panel.locator("[data-ig-candidate]").first();
+    await candidate.waitFor();
+    const candidates = await panel.locator("[data-ig-candidate]").evaluateAll((els) => els.map((e) => e.dataset.igCandidate));
+    await shot("13-candidates");
+    let question = null;
+    page.once("dialog", (d) => {
+      question = d.message();
+      return d.accept();
+    });
+    await candidate.locator("[data-ig-download]").click();
+    const toast = await toastText("downloaded and verified");
+    const root = page.locator("[data-ig-library]");
+    await root.getByRole("searchbox").fill("pixel");
+    await root.locator("[data-ig-model]").first().waitFor();
+    await shot("14-downloaded");
+    await closeToasts();
+    return {
+      searchBody,
+      candidates,
+      question,
+      toast,
+      events: await page.evaluate(() => window.igDownload.events),
+      progressTexts: await page.evaluate(() => window.igDownload.texts),
+      listed: await root.locator("[data-ig-model]").evaluateAll((els) => els.map((e) => e.dataset.igModel)),
+      pwned: await page.evaluate(() => globalThis.igPwned ?? null),
+    };
   },
 };
 

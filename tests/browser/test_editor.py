@@ -19,13 +19,16 @@ from typing import Any
 
 import pytest
 from comfy_server import ROOT, ComfyServer, ensure_tiny_models
-from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
+from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version, version_for_file
+from model_files import write_safetensors
 
+from services import online
 from services.settings import PackSettings
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PROBE = "probe_markup_xl.safetensors"  # SDXL: never recommended for the SD 1.5 template's prompt
 BROKEN = "broken_download.safetensors"
+PIXEL_FILE = "PixelSprites_v3.safetensors"
 # Markup that would run if any of it reached the page as HTML; it sets a flag the tests look for. No double
 # quotes: inside JSON text (the Metadata Fetcher's metadata_json, shown by a preview node) it stays as is.
 SCRIPT = "<script>globalThis.igPwned='{}'</script>"
@@ -63,7 +66,14 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def civitai(models: Path) -> Iterator[FakeCivitai]:
+def pixel_lora(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """An SD 1.5 LoRA the loopback CivitAI offers for "pixel art", to download from the library tab."""
+    keys = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [64, 768]}
+    return write_safetensors(tmp_path_factory.mktemp("offered") / "pixel.safetensors", keys).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def civitai(models: Path, pixel_lora: bytes) -> Iterator[FakeCivitai]:
     sha = hashlib.sha256((models / "loras" / PROBE).read_bytes()).hexdigest()
     version = civitai_version(
         sha, model_id=77, version_id=707, model_name="Markup Probe <b>online</b>", base_model="SDXL 1.0",
@@ -72,14 +82,18 @@ def civitai(models: Path) -> Iterator[FakeCivitai]:
     )
     model = civitai_model(77, "Markup Probe", tags=[SCRIPT.format("online-tag")],
                           description="<p>" + escaped(SCRIPT.format("online") + " " + IMG.format("online")) + "</p>")
-    with FakeCivitai([version], {77: model}) as fake:
+    offered = version_for_file(pixel_lora, 8, 801, file_name=PIXEL_FILE, model_name="Pixel Sprites",
+                               trained_words=["pixel sprite"])
+    with FakeCivitai([version, offered], {77: model, 8: civitai_model(8, "Pixel Sprites", tags=["pixel art"])},
+                     files={801: pixel_lora}) as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models: Path, civitai: FakeCivitai) -> Iterator[ComfyServer]:
     base = tmp_path_factory.mktemp("browser-comfy")
-    with ComfyServer(base, models=models, env={"INTELLIGENT_GENERATION_CIVITAI_URL": civitai.url}) as s:
+    env = {online.CIVITAI_URL_ENV: civitai.url, online.HF_URL_ENV: civitai.url}
+    with ComfyServer(base, models=models, env=env) as s:
         yield s
     shutil.rmtree(base, ignore_errors=True)
 
@@ -210,6 +224,44 @@ def test_fetch_runs_with_live_progress_and_shows_civitai_text_inert(seen: dict[s
     assert civitai.requests, "the fetch reached the loopback CivitAI"
 
 
+def test_saved_images_are_rated_with_stars_and_a_comment(seen: dict[str, Any]) -> None:
+    result = scenario(seen, "rating")
+    assert result["toast"].startswith("Rated 4 of 5") and result["stars"] == "★★★★☆"
+    (stored,) = result["stored"]
+    assert (stored["rating"], stored["comment"]) == (4, "sharp <b>enough</b>")
+    assert stored["checkpoint"] == "tiny_photoreal_v1.safetensors"  # the reproduced image's record
+    # The control is no widget value: the saved workflow keeps the template's values.
+    template = json.loads((ROOT / "example_workflows" / "reproduce_from_image.json").read_text())
+    (save,) = [n for n in template["nodes"] if n["type"] == "IntelligentSaveWithMetadata"]
+    assert result["workflowValues"] == save["widgets_values"]
+
+
+def test_library_tab_shows_statistics_and_exports_then_deletes_ratings(seen: dict[str, Any], models: Path) -> None:
+    result = scenario(seen, "statsAndRatings")
+    stats = result["stats"]
+    checkpoints = len(list((models / "checkpoints").glob("*.safetensors")))
+    assert stats["Checkpoints"].startswith(f"{checkpoints} (SD 1.5 ")
+    assert stats["LoRAs"].startswith(str(len(list((models / "loras").glob("*.safetensors")))))
+    assert {"Trigger words", "CivitAI metadata", "Never looked up", "Cache", "GPU"} <= set(stats)
+    assert result["countBefore"].startswith("1 rated image")
+    assert result["exportName"].endswith(".json") and [r["rating"] for r in result["exported"]] == [4]
+    assert result["toast"].startswith("Ratings deleted") and result["storedAfter"] == []
+
+
+def test_library_tab_finds_and_downloads_a_model_after_asking(seen: dict[str, Any], civitai: FakeCivitai,
+                                                               server: ComfyServer, pixel_lora: bytes) -> None:
+    result = scenario(seen, "download")
+    assert result["searchBody"] == {"concept": "pixel art", "kind": "loras", "base_model": None}
+    assert result["candidates"] == ["Pixel Sprites"]
+    assert PIXEL_FILE in result["question"] and "Licence" in result["question"]
+    assert result["toast"].startswith(f"{PIXEL_FILE} downloaded and verified")
+    assert result["events"] and result["events"][-1]["state"] == "done"
+    assert result["listed"] == [f"loras/{PIXEL_FILE}"]
+    assert (server.base / "models" / "loras" / PIXEL_FILE).read_bytes() == pixel_lora
+    assert not list((server.base / "models" / "loras").glob("*.part"))
+    assert result["pwned"] is None
+
+
 def test_no_markup_ran_all_session_long(seen: dict[str, Any]) -> None:
     # After every scenario, the library fetch workflow's preview of CivitAI's answers included.
     assert seen["pwnedAtEnd"] is None
@@ -221,5 +273,6 @@ def test_screenshots_for_a_person(seen: dict[str, Any]) -> None:
     shots = seen["screenshots"]
     assert not [s for s in shots if s.endswith("-failed.png")]
     for prefix in ("01-editor", "02-settings", "03-node-search", "04-node-added", "05-templates-", "06-ran-",
-                   "07-error-toast", "08-library", "09-library-probe", "10-fetch-done"):
+                   "07-error-toast", "08-library", "09-library-probe", "10-fetch-done", "11-rated", "12-stats",
+                   "13-candidates", "14-downloaded"):
         assert any(s.startswith(prefix) for s in shots), prefix

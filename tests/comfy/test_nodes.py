@@ -10,7 +10,7 @@ from services.image_file import RECORD_KEY, read_png_text
 
 IDS = ["IntelligentPromptAnalyzer", "IntelligentAutoModelSelect", "IntelligentLoRARecommender",
        "IntelligentMetadataFetcher", "IntelligentSaveWithMetadata", "IntelligentLoadGenerationMetadata",
-       "IntelligentRateGeneration", "IntelligentVariations", "IntelligentDownloadModel"]
+       "IntelligentApplyLoraTags", "IntelligentRateGeneration", "IntelligentVariations", "IntelligentDownloadModel"]
 
 
 def test_entrypoint_lists_every_node_with_valid_schemas(node_classes: dict[str, Any]) -> None:

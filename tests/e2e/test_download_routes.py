@@ -128,6 +128,9 @@ def test_route_refuses_bad_input_before_sending_anything(comfy: ComfyServer, civ
     assert status == 200 and [c["name"] for c in answer["candidates"]] == ["Pixel Sprites"]
     [search] = civitai.by_path("/api/v1/models")
     assert search.query["query"] == ["pixel art"]
+    offered = comfy.get("/intelligent-generation/download/concepts")  # what the web UI offers to search for
+    assert "pixel art" in offered["concepts"] and "anime" in offered["styles"]
+    assert "portrait of my neighbour" not in offered["concepts"]
 
 
 def test_the_node_downloads_a_checkpoint_that_comfyui_then_offers(comfy: ComfyServer, files: dict[str, bytes]) -> None:

@@ -33,7 +33,7 @@ from services.image_file import (
 )
 from services.infotext import build_infotext, comfy_sampler
 from services.naming import MODES, candidates, check_pattern, check_relative, make_name, safe_part, safe_subfolder
-from services.saved_generation import match_model, read_generation
+from services.saved_generation import match_model, read_generation, resolve_lora_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -398,6 +398,14 @@ def test_models_are_matched_to_local_files() -> None:
     hashes = {"xl/juggerPhoto_xl.safetensors": "abcdef0123" + "0" * 54}
     assert match_model("renamed", local, hashes.get, "abcdef0123") == "xl/juggerPhoto_xl.safetensors"
     assert match_model("missing", local, hashes.get, "ffff") is None
+
+
+def test_lora_tags_resolve_to_local_files_and_say_what_is_missing() -> None:
+    local = ["sd15/cat_ears.safetensors", "detail_tweaker.safetensors"]
+    found, notes = resolve_lora_tags("<lora:cat_ears:0.8> <lora:gone_lora:1> <lora:detail_tweaker.safetensors:-0.5>", local)
+    assert found == [("sd15/cat_ears.safetensors", 0.8), ("detail_tweaker.safetensors", -0.5)]
+    assert notes == ["LoRA gone_lora is not in your loras folder: left out, so the image will differ."]
+    assert resolve_lora_tags("no tags here", local) == ([], [])
 
 
 def test_read_image_command_prints_json(tmp_path: Path) -> None:

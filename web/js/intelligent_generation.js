@@ -12,7 +12,7 @@ function el(tag, props = {}, ...children) {
 	}
 	return node;
 }
-var WIDGET = "ig_explanation";
+var WIDGET$1 = "ig_explanation";
 var LINE_PX = 16;
 var CHAR_PX = 6.5;
 var HEIGHT = {
@@ -41,9 +41,9 @@ function render(box, text) {
 	box.replaceChildren(el("div", { className: "ig-explanation-head" }, head), rest.join("\n"));
 }
 /** The box is added on the first run only, so an unrun node looks like any other. */
-function showOn(node, text) {
+function showOn$1(node, text) {
 	let shown = boxes.get(node);
-	if (!shown || !node.widgets?.some((w) => w.name === WIDGET)) {
+	if (!shown || !node.widgets?.some((w) => w.name === WIDGET$1)) {
 		const box = el("div", {
 			className: "ig-explanation",
 			attrs: { "data-ig-explanation": "" }
@@ -52,7 +52,7 @@ function showOn(node, text) {
 			box,
 			height: HEIGHT.min
 		};
-		const widget = node.addDOMWidget(WIDGET, "ig-explanation", box, {
+		const widget = node.addDOMWidget(WIDGET$1, "ig-explanation", box, {
 			serialize: false,
 			hideOnZoom: true,
 			getMinHeight: () => entry.height,
@@ -74,7 +74,7 @@ function addExplanationDisplay(nodeType) {
 	proto.onExecuted = function(output) {
 		previous?.call(this, output);
 		const text = explanationOf(output);
-		if (text) showOn(this, text);
+		if (text) showOn$1(this, text);
 	};
 }
 // web/src/library_filter.ts
@@ -227,6 +227,294 @@ function toast(severity, summary, detail) {
 		life: LIFE_MS[severity]
 	});
 }
+// web/src/stats_panel.ts
+var RESTART_HINT$1 = "Restart ComfyUI after installing or updating Intelligent Generation.";
+async function getJson(path, what, init) {
+	const response = await api.fetchApi(path, {
+		cache: "no-store",
+		...init
+	});
+	if (!response.ok) throw await failure(response, what, RESTART_HINT$1);
+	return await response.json();
+}
+var loadStats = () => getJson("/intelligent-generation/stats", "Library statistics");
+var loadRatings = async () => (await getJson("/intelligent-generation/feedback", "Ratings")).ratings;
+var deleteRatings = async () => (await getJson("/intelligent-generation/feedback", "Deleting ratings", { method: "DELETE" })).deleted;
+function bytes(n) {
+	const units = [
+		"B",
+		"KB",
+		"MB",
+		"GB",
+		"TB"
+	];
+	let value = n;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit += 1;
+	}
+	return `${value.toFixed(unit && value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+var KIND_NAMES = {
+	checkpoints: "Checkpoints",
+	loras: "LoRAs",
+	vae: "VAEs"
+};
+function statRows(stats) {
+	const rows = [];
+	for (const [kind, count] of Object.entries(stats.models.by_kind)) {
+		const bases = Object.entries(stats.models.by_base_model[kind] ?? {}).map(([b, n]) => `${b} ${n}`).join(", ");
+		rows.push([KIND_NAMES[kind] ?? kind, `${count}${bases ? ` (${bases})` : ""}`]);
+	}
+	const all = stats.metadata["all"];
+	if (all) {
+		rows.push(["Trigger words", `${all.with_trigger_words} of ${all.total}`]);
+		rows.push(["CivitAI metadata", `${all.with_civitai_metadata} of ${all.total}`]);
+		rows.push(["Never looked up", `${all.never_looked_up} of ${all.total}`]);
+		if (all.with_problems) rows.push(["With problems", String(all.with_problems)]);
+	}
+	rows.push(["Cache", `${bytes(stats.cache.bytes)} in ${stats.cache.files} files`]);
+	const system = stats.system;
+	if (system?.cpu.available) rows.push(["CPU", `${system.cpu.logical_cores} cores, ${system.cpu.percent}% busy`]);
+	if (system?.memory.available && system.memory.total_bytes !== void 0) rows.push(["RAM", `${bytes(system.memory.available_bytes ?? 0)} free of ${bytes(system.memory.total_bytes)}`]);
+	if (system?.gpu.available) for (const gpu of system.gpu.devices) {
+		const temperature = gpu.temperature_c === null ? "" : `, ${gpu.temperature_c} °C`;
+		rows.push(["GPU", `${gpu.name}: ${bytes(gpu.memory_used_bytes)} of ${bytes(gpu.memory_total_bytes)} used${temperature}`]);
+	}
+	else if (system) rows.push(["GPU", system.gpu.reason ?? "none"]);
+	return rows;
+}
+function table(rows) {
+	return el("dl", { attrs: { "data-ig-stats": "" } }, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+}
+function saveAsFile(name, text) {
+	const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+	el("a", { attrs: {
+		href: url,
+		download: name
+	} }).click();
+	setTimeout(() => URL.revokeObjectURL(url), 1e4);
+}
+/** The section, filled in when opened (statistics ask psutil and pynvml, so not on every list reload). */
+function statsPanel(report) {
+	const body = el("div", { className: "ig-stats-body" }, "Loading…");
+	const section = el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-stats-panel": "" }
+	}, el("summary", {}, el("span", { className: "ig-model-title" }, "Statistics and ratings")), body);
+	async function fill() {
+		body.replaceChildren("Loading…");
+		try {
+			const [stats, ratings] = await Promise.all([loadStats(), loadRatings()]);
+			const exportButton = el("button", {
+				title: "Save every rating as a JSON file",
+				attrs: { "data-ig-export-ratings": "" }
+			}, "Export ratings");
+			exportButton.addEventListener("click", () => {
+				saveAsFile(`intelligent-generation-ratings-${(/* @__PURE__ */ new Date()).toISOString().slice(0, 10)}.json`, JSON.stringify(ratings, null, 2));
+			});
+			const deleteButton = el("button", {
+				title: "Forget every rating on this machine",
+				attrs: { "data-ig-delete-ratings": "" }
+			}, "Delete ratings");
+			deleteButton.addEventListener("click", () => void removeAll(ratings.length));
+			exportButton.disabled = deleteButton.disabled = ratings.length === 0;
+			const rated = ratings.length ? `${ratings.length} rated image${ratings.length === 1 ? "" : "s"}, kept on this machine` : "No ratings yet";
+			body.replaceChildren(table(statRows(stats)), el("div", { className: "ig-library-bar" }, el("span", { attrs: { "data-ig-ratings-count": "" } }, rated), exportButton, deleteButton));
+		} catch (error) {
+			body.replaceChildren("Statistics could not be loaded.");
+			report(error);
+		}
+	}
+	async function removeAll(count) {
+		if (!window.confirm(`Delete all ${count} ratings? Recommendations stop leaning on them.`)) return;
+		try {
+			const deleted = await deleteRatings();
+			toast("success", "Ratings deleted", `${deleted} rating${deleted === 1 ? "" : "s"} removed; recommendations are neutral again.`);
+		} catch (error) {
+			report(error);
+		}
+		await fill();
+	}
+	section.addEventListener("toggle", () => {
+		if (section.open) fill();
+	});
+	return section;
+}
+// web/src/download_panel.ts
+var DOWNLOAD_PROGRESS_EVENT = "intelligent-generation.download-progress";
+var RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
+async function post(path, what, body) {
+	const response = await api.fetchApi(path, {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify(body)
+	});
+	if (!response.ok) throw await failure(response, what, RESTART_HINT);
+	return await response.json();
+}
+async function searchableWords() {
+	const response = await api.fetchApi("/intelligent-generation/download/concepts");
+	if (!response.ok) throw await failure(response, "Online search", RESTART_HINT);
+	const body = await response.json();
+	return [...body.styles ?? [], ...body.concepts ?? []];
+}
+/** Only links to the sites' own https pages become links; anything else stays text. */
+function pageLink(url) {
+	if (!/^https:\/\/[^/]+\//.test(url)) return el("span", {}, url);
+	return el("a", { attrs: {
+		href: url,
+		target: "_blank",
+		rel: "noopener noreferrer"
+	} }, "page");
+}
+var SITE_NAMES = {
+	civitai: "CivitAI",
+	huggingface: "Hugging Face"
+};
+var listening = null;
+var listenerAdded = false;
+function showProgress(panel, p) {
+	if (!p) {
+		panel.progress.replaceChildren();
+		panel.progress.hidden = true;
+		return;
+	}
+	const bar = el("progress");
+	if (p.total) {
+		bar.max = p.total;
+		bar.value = p.done;
+	}
+	const amount = p.total ? `${Math.floor(100 * p.done / p.total)}% of ${bytes(p.total)}` : bytes(p.done);
+	panel.progress.replaceChildren(bar, el("span", { attrs: { "data-ig-download-progress": "" } }, `Downloading ${p.name}: ${amount}`));
+	panel.progress.hidden = false;
+}
+function candidateItem(c, kind, panel, start) {
+	const size = c.size === null ? "size unknown" : bytes(c.size);
+	const button = el("button", { attrs: { "data-ig-download": "" } }, "Download");
+	button.disabled = panel.busy || !c.safe_format;
+	if (!c.safe_format) button.title = "A pickle file (.ckpt, .pt, .bin) can run code: use the Download Model node with allow_pickle if you trust it";
+	button.addEventListener("click", () => start(c, kind));
+	return el("div", {
+		className: "ig-model",
+		attrs: { "data-ig-candidate": c.name }
+	}, el("div", { className: "ig-library-bar" }, el("span", { className: "ig-model-title" }, c.name), el("span", { className: "ig-badge" }, c.base_model ?? "base unknown"), el("span", { className: "ig-badge" }, SITE_NAMES[c.site] ?? c.site), el("span", { className: "ig-badge" }, size), button), el("div", { className: "ig-library-status" }, `${c.file_name}. Licence: ${c.licence_text}. ${c.why} `, pageLink(c.page)));
+}
+/** The section. `bases` gives the base models to offer; `downloaded` runs after a file arrived. */
+function downloadPanel(bases, report, downloaded) {
+	const words = el("datalist", { attrs: { id: "ig-searchable-words" } });
+	const concept = el("input", { attrs: {
+		type: "search",
+		list: "ig-searchable-words",
+		placeholder: "A concept or style, e.g. pixel art",
+		"aria-label": "Concept"
+	} });
+	const kind = el("select", { attrs: { "aria-label": "Kind to find" } });
+	for (const [value, label] of [
+		["loras", "LoRAs"],
+		["checkpoints", "Checkpoints"],
+		["vae", "VAEs"]
+	]) {
+		const o = el("option", {}, label);
+		o.value = value;
+		kind.append(o);
+	}
+	const base = el("select", { attrs: { "aria-label": "Base model to find" } });
+	const find = el("button", { title: "Only the concept, the kind and the base model are sent" }, "Find online");
+	const results = el("div", {
+		className: "ig-library-list",
+		attrs: { "data-ig-candidates": "" }
+	});
+	const panel = {
+		busy: false,
+		progress: el("div", { className: "ig-library-progress" })
+	};
+	panel.progress.hidden = true;
+	let shown = {
+		list: [],
+		kind: "loras"
+	};
+	const render = () => results.replaceChildren(...shown.list.map((c) => candidateItem(c, shown.kind, panel, start)));
+	async function search() {
+		const word = concept.value.trim();
+		if (!word) return;
+		find.disabled = true;
+		results.replaceChildren("Searching…");
+		try {
+			const answer = await post("/intelligent-generation/download/candidates", "Online search", {
+				concept: word,
+				kind: kind.value,
+				base_model: base.value || null
+			});
+			shown = {
+				list: answer.candidates,
+				kind: kind.value
+			};
+			render();
+			if (!answer.candidates.length) results.replaceChildren(`Nothing found for ${word}.`);
+			if (answer.errors.length) toast("warn", "Some sites did not answer", answer.errors.join("; "));
+		} catch (error) {
+			results.replaceChildren();
+			report(error);
+		} finally {
+			find.disabled = false;
+		}
+	}
+	async function start(c, k) {
+		if (panel.busy) return;
+		const size = c.size === null ? "unknown size" : bytes(c.size);
+		if (!window.confirm(`Download ${c.name} (${c.file_name}, ${size}) into ComfyUI's ${k} folder?\nLicence: ${c.licence_text}`)) return;
+		panel.busy = true;
+		render();
+		showProgress(panel, {
+			state: "running",
+			name: c.file_name,
+			done: 0,
+			total: c.size,
+			error: null
+		});
+		try {
+			const answer = await post("/intelligent-generation/download", "Download", {
+				kind: k,
+				...c.target,
+				confirm: true
+			});
+			const verb = answer.status === "already_present" ? "is already there" : "downloaded and verified";
+			toast("success", `${answer.name} ${verb}`, "ComfyUI lists it now; its metadata came with it.");
+			await downloaded();
+		} catch (error) {
+			report(error);
+		} finally {
+			panel.busy = false;
+			showProgress(panel, null);
+			render();
+		}
+	}
+	find.addEventListener("click", () => void search());
+	concept.addEventListener("keydown", (e) => {
+		if (e.key === "Enter") search();
+	});
+	const section = el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-download-panel": "" }
+	}, el("summary", {}, el("span", { className: "ig-model-title" }, "Find models online")), el("div", { className: "ig-library-bar" }, concept, words), el("div", { className: "ig-library-bar" }, kind, base, find), panel.progress, results);
+	section.addEventListener("toggle", () => {
+		if (!section.open) return;
+		const current = base.value;
+		base.replaceChildren(el("option", { attrs: { value: "" } }, "Any base model"), ...bases().map((b) => el("option", { attrs: { value: b } }, b)));
+		base.value = current;
+		if (!words.childElementCount) searchableWords().then((list) => words.replaceChildren(...list.map((w) => el("option", { attrs: { value: w } })))).catch(report);
+	});
+	listening = panel;
+	if (!listenerAdded) {
+		listenerAdded = true;
+		onServerEvent(DOWNLOAD_PROGRESS_EVENT, (p) => {
+			if (listening?.busy && p?.state === "running" && typeof p.done === "number") showProgress(listening, p);
+		});
+	}
+	return section;
+}
 // web/src/library_tab.ts
 var TAB_ID = "intelligent-generation-library";
 var MAX_SHOWN = 300;
@@ -375,7 +663,7 @@ function mount(container) {
 	container.replaceChildren(el("div", {
 		className: "ig-library",
 		attrs: { "data-ig-library": "" }
-	}, el("div", { className: "ig-library-bar" }, search), el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll), progress, status, list));
+	}, el("div", { className: "ig-library-bar" }, search), el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll), statsPanel(reportError), downloadPanel(() => baseModels(state.models), reportError, reload), progress, status, list));
 	view = {
 		search,
 		kind,
@@ -428,6 +716,129 @@ function watchNodeErrors() {
 		if (name === void 0) return;
 		toast("error", `${name} failed`, detail.exception_message || "See the ComfyUI console for details.");
 	});
+}
+var WIDGET = "ig_rating";
+var HEIGHT_PX = 64;
+/** The output-folder names of the images a run of the node saved: "subfolder/file.png". */
+function savedImages(output) {
+	const images = output?.["images"];
+	if (!Array.isArray(images)) return [];
+	return images.filter((i) => typeof i?.filename === "string" && (i.type ?? "output") === "output").map((i) => i.subfolder ? `${i.subfolder}/${i.filename}` : i.filename);
+}
+async function rateImage(image, rating, comment) {
+	const response = await api.fetchApi("/intelligent-generation/feedback", {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify({
+			image,
+			rating,
+			comment
+		})
+	});
+	if (!response.ok) throw await failure(response, "Rating", "Restart ComfyUI after installing or updating Intelligent Generation.");
+}
+var controls = /* @__PURE__ */ new WeakMap();
+function showStars(control, stars) {
+	control.stars.forEach((button, i) => {
+		button.textContent = i < stars ? "★" : "☆";
+		button.setAttribute("aria-pressed", String(i < stars));
+	});
+}
+function refresh(control) {
+	const given = control.rated.get(control.picker.value) ?? 0;
+	showStars(control, given);
+	control.status.textContent = given ? `Rated ${given} of 5` : "Not rated";
+}
+function build() {
+	const picker = el("select", { attrs: { "aria-label": "Image to rate" } });
+	const comment = el("input", { attrs: {
+		type: "text",
+		placeholder: "Comment (optional)",
+		"aria-label": "Comment"
+	} });
+	const status = el("span", {
+		className: "ig-rating-status",
+		attrs: { role: "status" }
+	});
+	const stars = [
+		1,
+		2,
+		3,
+		4,
+		5
+	].map((n) => el("button", {
+		className: "ig-star",
+		title: `${n} of 5`,
+		attrs: {
+			type: "button",
+			"data-ig-star": String(n)
+		}
+	}, "☆"));
+	const control = {
+		root: el("div", {
+			className: "ig-rating",
+			attrs: { "data-ig-rating": "" }
+		}, el("div", { className: "ig-rating-row" }, el("span", {}, "Rate:"), ...stars, status), el("div", { className: "ig-rating-row" }, picker, comment)),
+		picker,
+		stars,
+		comment,
+		status,
+		rated: /* @__PURE__ */ new Map()
+	};
+	stars.forEach((button, i) => button.addEventListener("click", () => void submit(control, i + 1)));
+	picker.addEventListener("change", () => refresh(control));
+	return control;
+}
+async function submit(control, stars) {
+	const image = control.picker.value;
+	if (!image) return;
+	control.stars.forEach((b) => b.disabled = true);
+	try {
+		await rateImage(image, stars, control.comment.value.trim());
+		control.rated.set(image, stars);
+		toast("success", `Rated ${stars} of 5`, `${image}: similar prompts will lean on this rating.`);
+	} catch (error) {
+		const known = error instanceof RouteError;
+		toast("error", known ? error.message : "Rating failed", known ? error.hint : String(error));
+	} finally {
+		control.stars.forEach((b) => b.disabled = false);
+		refresh(control);
+	}
+}
+function showOn(node, images) {
+	let control = controls.get(node);
+	if (!control || !node.widgets?.some((w) => w.name === WIDGET)) {
+		control = build();
+		const widget = node.addDOMWidget(WIDGET, "ig-rating", control.root, {
+			serialize: false,
+			hideOnZoom: true,
+			getMinHeight: () => HEIGHT_PX,
+			getMaxHeight: () => HEIGHT_PX
+		});
+		widget.serialize = false;
+		controls.set(node, control);
+	}
+	const c = control;
+	c.picker.replaceChildren(...images.map((name, i) => {
+		const o = el("option", {}, images.length > 1 ? `${i + 1}: ${name}` : name);
+		o.value = name;
+		return o;
+	}));
+	c.picker.hidden = images.length < 2;
+	c.comment.value = "";
+	refresh(c);
+	const [width, height] = node.computeSize();
+	node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
+	node.setDirtyCanvas(true, true);
+}
+function addRatingControl(nodeType) {
+	const proto = nodeType.prototype;
+	const previous = proto.onExecuted;
+	proto.onExecuted = function(output) {
+		previous?.call(this, output);
+		const images = savedImages(output);
+		if (images.length) showOn(this, images);
+	};
 }
 // web/src/settings.ts
 var TAB = "Intelligent Generation";
@@ -565,6 +976,14 @@ var CSS = `
   color: var(--input-text, #ddd); background: var(--comfy-input-bg, #222); border-radius: 6px;
 }
 .ig-explanation-head { font-weight: 600; }
+.ig-rating { display: flex; flex-direction: column; gap: 4px; font: 12px/1.35 system-ui, sans-serif;
+  color: var(--input-text, #ddd); }
+.ig-rating-row { display: flex; gap: 4px; align-items: center; }
+.ig-rating input, .ig-rating select { flex: 1; min-width: 0; font: inherit; color: inherit;
+  background: var(--comfy-input-bg, #222); border: 1px solid var(--border-color, #444); border-radius: 6px; padding: 2px 6px; }
+.ig-star { font-size: 18px; line-height: 1; padding: 0 2px; cursor: pointer; color: #e8b931; background: none; border: none; }
+.ig-star:disabled { opacity: 0.5; cursor: default; }
+.ig-rating-status { margin-left: 6px; color: var(--descrip-text, #999); }
 .ig-library { display: flex; flex-direction: column; gap: 8px; height: 100%; padding: 8px;
   box-sizing: border-box; font: 13px/1.4 system-ui, sans-serif; color: var(--fg-color, #ddd); }
 .ig-library-bar { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; }
@@ -635,6 +1054,7 @@ app.registerExtension({
 		trackNodeType(nodeData.name, nodeData.display_name || nodeData.name);
 		addExplanationDisplay(nodeType);
 		addWidgetDefaults(nodeType, nodeData);
+		if (nodeData.name === "IntelligentSaveWithMetadata") addRatingControl(nodeType);
 	},
 	setup() {
 		installStyles();

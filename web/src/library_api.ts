@@ -70,7 +70,7 @@ export class RouteError extends Error {
   }
 }
 
-async function failure(response: Response, what: string, missingHint: string): Promise<RouteError> {
+export async function failure(response: Response, what: string, missingHint: string): Promise<RouteError> {
   if (response.status === 404) {
     return new RouteError(`${what}: this ComfyUI has no such route`, missingHint);
   }

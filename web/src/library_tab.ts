@@ -1,5 +1,6 @@
 // The "Model Library" sidebar tab: what the pack knows of each checkpoint, LoRA and VAE (library_item.ts),
-// with search, filters and the metadata fetch (one model or all) with live progress.
+// with search, filters and the metadata fetch (one model or all) with live progress; statistics and
+// ratings (stats_panel.ts); online candidates and downloads (download_panel.ts).
 import { app } from "comfyui/app";
 import { el } from "./dom";
 import { KIND_LABELS, applyFilter, baseModels, type Filter } from "./library_filter";
@@ -15,6 +16,8 @@ import {
   type FetchTarget,
   type ModelInfo,
 } from "./library_api";
+import { downloadPanel } from "./download_panel";
+import { statsPanel } from "./stats_panel";
 import { toast } from "./toast";
 
 export const TAB_ID = "intelligent-generation-library"; // ComfyUI derives the button class "<id>-tab-button"
@@ -182,6 +185,7 @@ function mount(container: HTMLElement): void {
     el("div", { className: "ig-library", attrs: { "data-ig-library": "" } },
       el("div", { className: "ig-library-bar" }, search),
       el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll),
+      statsPanel(reportError), downloadPanel(() => baseModels(state.models), reportError, reload),
       progress, status, list),
   );
   view = { search, kind, base, fetchAll, status, progress, list };

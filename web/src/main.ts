@@ -1,9 +1,10 @@
 // Intelligent Generation in ComfyUI's editor: settings (and new nodes starting from them), explanations
-// on our nodes after they run, error toasts and the Model Library sidebar tab.
+// on our nodes after they run, star ratings on saved images, error toasts and the Model Library sidebar tab.
 import { app } from "comfyui/app";
 import { addExplanationDisplay, isOurNode } from "./explanation";
 import { registerLibraryTab } from "./library_tab";
 import { trackNodeType, watchNodeErrors } from "./node_errors";
+import { SAVE_NODE, addRatingControl } from "./rating";
 import { SETTINGS } from "./settings";
 import { installStyles } from "./styles";
 import { addWidgetDefaults } from "./widget_defaults";
@@ -16,6 +17,7 @@ app.registerExtension({
     trackNodeType(nodeData.name, nodeData.display_name || nodeData.name);
     addExplanationDisplay(nodeType);
     addWidgetDefaults(nodeType, nodeData);
+    if (nodeData.name === SAVE_NODE) addRatingControl(nodeType);
   },
   setup() {
     installStyles();

@@ -7,6 +7,14 @@ const CSS = `
   color: var(--input-text, #ddd); background: var(--comfy-input-bg, #222); border-radius: 6px;
 }
 .ig-explanation-head { font-weight: 600; }
+.ig-rating { display: flex; flex-direction: column; gap: 4px; font: 12px/1.35 system-ui, sans-serif;
+  color: var(--input-text, #ddd); }
+.ig-rating-row { display: flex; gap: 4px; align-items: center; }
+.ig-rating input, .ig-rating select { flex: 1; min-width: 0; font: inherit; color: inherit;
+  background: var(--comfy-input-bg, #222); border: 1px solid var(--border-color, #444); border-radius: 6px; padding: 2px 6px; }
+.ig-star { font-size: 18px; line-height: 1; padding: 0 2px; cursor: pointer; color: #e8b931; background: none; border: none; }
+.ig-star:disabled { opacity: 0.5; cursor: default; }
+.ig-rating-status { margin-left: 6px; color: var(--descrip-text, #999); }
 .ig-library { display: flex; flex-direction: column; gap: 8px; height: 100%; padding: 8px;
   box-sizing: border-box; font: 13px/1.4 system-ui, sans-serif; color: var(--fg-color, #ddd); }
 .ig-library-bar { display: flex; gap: 6px; flex-wrap: wrap; align-items: center; }
