@@ -10,12 +10,15 @@ training metadata embedded in the file, then the file name.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,8 @@ log = logging.getLogger(__name__)
 KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
-ENTRY_VERSION = 9  # bump when describe() learns something new: cached entries are then re-read
+_TITLE_SEPARATORS = re.compile(r"[_\-.]+")
+ENTRY_VERSION = 10  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -92,6 +96,15 @@ class ModelEntry:
     def from_dict(cls, data: dict[str, Any]) -> ModelEntry:
         """Rows of other ENTRY_VERSIONs never get here (their signatures differ), so the keys match."""
         return cls(**data)
+
+
+_FIELDS = tuple(f.name for f in fields(ModelEntry))
+
+
+def entry_values(entry: ModelEntry) -> list[Any]:
+    """The entry's field values in declaration order: ModelEntry(*values) rebuilds it."""
+    values = entry.__dict__
+    return [values[name] for name in _FIELDS]
 
 
 @dataclass
@@ -161,12 +174,30 @@ def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
 _last_scan: dict[str, tuple[list[tuple[str, str]], dict[str, tuple[str, ModelEntry]], Library]] = {}
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection for a while: a scan makes tens of thousands of objects and no
+    cycles, and each automatic collection would walk every entry of the library again."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> Library:
     """Index the folders; with a cache folder, unchanged files are not read again (see index.py).
 
     Within one process, a rescan reuses the entries of the previous scan for unchanged files:
     it costs a stat of each file plus describing what changed.
     """
+    with paused_gc():
+        return _scan(folders, cache_dir)
+
+
+def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Library:
     from .index import IndexCache
 
     listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
@@ -178,11 +209,15 @@ def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) ->
         return previous[2]
     cache = IndexCache(Path(cache_dir)) if cache_dir else None
     known = previous[1] if previous else cache.load() if cache else {}
+    from .describe_workers import describe_many
+
     entries: list[ModelEntry] = []
     fresh: list[tuple[str, str, ModelEntry]] = []
     current: dict[str, tuple[str, ModelEntry]] = {}
     names: set[tuple[str, str]] = set()
     stems: dict[tuple[str, str], str] = {}
+    chosen: list[tuple[str, str, str, ModelEntry | None]] = []  # kind, key, signature, cached entry
+    jobs: list[tuple[str, str, str, frozenset[str], int]] = []
     for kind, files in listing:
         for path, name, signature, sidecars, size in files:
             if (kind, name) in names:  # ComfyUI resolves a name to the first folder that has it
@@ -190,17 +225,21 @@ def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) ->
             names.add((kind, name))
             key = f"{kind}\0{path}"
             cached = known.get(key)
-            if cached and cached[0] == signature:
-                entry = cached[1]
-            else:
-                entry = describe(kind, path, name, sidecars, size)
-                fresh.append((key, signature, entry))
-            current[key] = (signature, entry)
-            stem = (kind, Path(name).stem.lower())
-            if stem in stems and not any("same file name" in p for p in entry.problems):
-                entry.problems.append(f"same file name as {stems[stem]}; `<lora:{stem[1]}>` means the first")
-            stems.setdefault(stem, name)
-            entries.append(entry)
+            reuse = cached[1] if cached and cached[0] == signature else None
+            if reuse is None:
+                jobs.append((kind, path, name, sidecars, size))
+            chosen.append((kind, key, signature, reuse))
+    described = iter(describe_many(jobs))
+    for kind, key, signature, reuse in chosen:
+        entry = reuse if reuse is not None else next(described)
+        if reuse is None:
+            fresh.append((key, signature, entry))
+        current[key] = (signature, entry)
+        stem = (kind, _stem(entry.name).lower())
+        if stem in stems and not any("same file name" in p for p in entry.problems):
+            entry.problems.append(f"same file name as {stems[stem]}; `<lora:{stem[1]}>` means the first")
+        stems.setdefault(stem, entry.name)
+        entries.append(entry)
     if cache:
         cache.update(fresh, [k for k in known if k not in current])
         entries = _with_records(entries, Path(cache_dir)) if cache_dir else entries
@@ -269,14 +308,14 @@ def _apply_info(entry: ModelEntry, info: Any) -> None:
     entry.recommended = info.recommended or entry.recommended
 
 
-def model_files(folder: Path) -> list[tuple[Path, str, str, frozenset[str], int]]:
+def model_files(folder: Path) -> list[tuple[str, str, str, frozenset[str], int]]:
     """(path, ComfyUI name, signature, sidecar file names, size) of every model file under folder.
 
     The signature changes when the file or one of its sidecars changes. Symbolic
     links are followed, but a folder already visited (a link loop) is skipped.
     Plain strings, not Path objects, on this path: it runs for every file at every start.
     """
-    found: list[tuple[Path, str, str, frozenset[str], int]] = []
+    found: list[tuple[str, str, str, frozenset[str], int]] = []
     visited: set[tuple[int, int]] = set()
     root = str(folder)
     stack = [root]
@@ -311,17 +350,18 @@ def model_files(folder: Path) -> list[tuple[Path, str, str, frozenset[str], int]
                 except OSError:
                     pass
             name = item.path[len(root) + 1 :].replace(os.sep, "/")
-            found.append((Path(item.path), name, "|".join(parts), sidecars, st.st_size))
+            found.append((item.path, name, "|".join(parts), sidecars, st.st_size))
     return sorted(found, key=lambda f: f[1])
 
 
 def describe(
-    kind: str, path: Path, name: str, sidecars: frozenset[str] | None = None, size: int | None = None
+    kind: str, path: str | Path, name: str, sidecars: frozenset[str] | None = None, size: int | None = None
 ) -> ModelEntry:
-    entry = ModelEntry(kind=kind, name=name, path=str(path), size=_size(path) if size is None else size,
+    path = str(path)  # plain strings: describe runs for every file of a first scan
+    entry = ModelEntry(kind=kind, name=name, path=path, size=_size(path) if size is None else size,
                        title=_title_from_name(path))
     family = bases.UNKNOWN
-    if path.suffix.lower() in (".safetensors", ".sft"):
+    if path.lower().endswith((".safetensors", ".sft")):
         try:
             header = read_header(path)
         except HeaderError as exc:
@@ -401,7 +441,7 @@ def _guess_trigger(entry: ModelEntry) -> None:
         if tag.lower() not in GENERIC and not re.fullmatch(r"\d+(girl|boy)s?|solo", tag.lower()):
             entry.trigger_words, entry.trigger_guessed = [tag], True
     if not entry.training_tags and not entry.sources:
-        named = concepts_in(split_camel(Path(entry.name).stem))
+        named = concepts_in(split_camel(_stem(entry.name)))
         if named:
             entry.trigger_words, entry.trigger_guessed = [next(iter(named.values()))], True
 
@@ -421,7 +461,7 @@ def _settle_family(entry: ModelEntry, detected: str) -> None:
 
 def _derive(entry: ModelEntry) -> None:
     """Concepts, keywords, style leaning and category, from everything known (each text folded once)."""
-    stem = split_camel(Path(entry.name).stem)
+    stem = split_camel(_stem(entry.name))
     title_words = fold(split_camel(entry.title)).split()
     stem_words = fold(stem).split()
     named = fold(split_camel(" , ".join([*entry.tags, *entry.trigger_words]))).split() + title_words + stem_words
@@ -451,12 +491,19 @@ def _merge(first: list[str], second: list[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
-def _title_from_name(path: Path) -> str:
-    return re.sub(r"[_\-.]+", " ", split_camel(path.stem)).strip()
+def _stem(name: str) -> str:
+    """The file name without its last suffix, as Path.stem (without building a Path)."""
+    base = name.rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1]
+    stem, dot, _suffix = base.rpartition(".")
+    return stem if dot and stem else base
 
 
-def _size(path: Path) -> int:
+def _title_from_name(path: str) -> str:
+    return _TITLE_SEPARATORS.sub(" ", split_camel(_stem(path))).strip()
+
+
+def _size(path: str) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size
     except OSError:
         return 0

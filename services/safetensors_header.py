@@ -11,6 +11,7 @@ from typing import Any
 
 # Real headers are well under this; a larger claim means a corrupt or hostile file.
 MAX_HEADER_BYTES = 64 * 1024 * 1024
+FIRST_READ = 16 * 1024  # within the kernel's read-ahead, so no extra disk reads
 
 
 class HeaderError(ValueError):
@@ -30,16 +31,17 @@ class SafetensorsHeader:
 
 
 def read_header(path: str | Path) -> SafetensorsHeader:
-    path = Path(path)
+    name = os.path.basename(path)
     try:
         with open(path, "rb") as f:
             file_size = os.fstat(f.fileno()).st_size
-            prefix = f.read(8)
-            size = _header_length(path.name, prefix, file_size)
-            raw = f.read(size)
+            data = f.read(FIRST_READ)  # most headers (LoRAs, small checkpoints) fit: one read
+            size = _header_length(name, data[:8], file_size)
+            if len(data) < 8 + size:
+                data += f.read(8 + size - len(data))
     except OSError as exc:
-        raise HeaderError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
-    return parse_header(prefix + raw, file_size, path.name)
+        raise HeaderError(f"{name}: cannot read ({exc.strerror or exc})") from exc
+    return parse_header(data, file_size, name)
 
 
 def _header_length(name: str, prefix: bytes, file_size: int) -> int:

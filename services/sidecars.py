@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,28 +197,32 @@ READERS = (
 )
 
 
-def read_sidecars(model_path: Path, present: frozenset[str] | None = None) -> tuple[list[SidecarInfo], list[str]]:
+def read_sidecars(model_path: str | Path, present: frozenset[str] | None = None) -> tuple[list[SidecarInfo], list[str]]:
     """All sidecars found for a model, in precedence order, and the problems met.
 
     `present`: the sidecar file names a directory listing already found, to spare a stat per format.
     """
-    stem = model_path.name.rsplit(".", 1)[0]
+    folder, _, file_name = str(model_path).rpartition(os.sep)
+    stem = file_name.rsplit(".", 1)[0]
     found: list[SidecarInfo] = []
     problems: list[str] = []
     for suffix, reader in READERS:
-        if present is not None and stem + suffix not in present:
+        name = stem + suffix
+        if present is not None and name not in present:
             continue
-        path = model_path.with_name(stem + suffix)
-        if present is None and not path.is_file():
+        path = os.path.join(folder, name)
+        if present is None and not os.path.isfile(path):
             continue
         try:
-            if path.stat().st_size > MAX_SIDECAR_BYTES:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_SIDECAR_BYTES + 1)  # one read, no stat: the cap shows as a longer read
+            if len(raw) > MAX_SIDECAR_BYTES:
                 raise ValueError("larger than 4 MiB")
-            data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+            data = json.loads(raw.decode("utf-8", errors="replace"))
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             found.append(reader(data))
         except (OSError, ValueError, RecursionError) as exc:
-            problems.append(f"{path.name}: ignored ({exc})")
-            log.warning("Intelligent Generation: sidecar %s ignored: %s", path.name, exc)
+            problems.append(f"{name}: ignored ({exc})")
+            log.warning("Intelligent Generation: sidecar %s ignored: %s", name, exc)
     return found, problems

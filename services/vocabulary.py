@@ -182,27 +182,31 @@ def split_camel(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _phrase_index() -> tuple[dict[tuple[str, ...], str], int]:
+def _phrase_index() -> tuple[dict[tuple[str, ...], str], int, frozenset[str]]:
     """Phrase (as words) -> concept, and the longest phrase length: matching looks up the text's n-grams."""
     index: dict[tuple[str, ...], str] = {}
     for concept, phrases in CONCEPTS.items():
         for phrase in (concept, *phrases):
             index.setdefault(tuple(fold(phrase).split()), concept)
-    return index, max(len(k) for k in index)
+    return index, max(len(k) for k in index), frozenset(k[0] for k in index)
 
 
 @lru_cache(maxsize=1)
-def _cue_index() -> tuple[dict[tuple[str, ...], list[tuple[str, float]]], int]:
+def _cue_index() -> tuple[dict[tuple[str, ...], list[tuple[str, float]]], int, frozenset[str]]:
     index: dict[tuple[str, ...], list[tuple[str, float]]] = {}
     for style, cues in STYLE_CUES.items():
         for cue, weight in cues.items():
             index.setdefault(tuple(fold(cue).split()), []).append((style, weight))
-    return index, max(len(k) for k in index)
+    return index, max(len(k) for k in index), frozenset(k[0] for k in index)
 
 
-def _ngrams(words: list[str], longest: int) -> list[tuple[str, ...]]:
-    """All n-grams up to `longest` words, longest first (so the most specific phrase is reported)."""
-    return [tuple(words[i : i + n]) for n in range(longest, 0, -1) for i in range(len(words) - n + 1)]
+def _ngrams(words: list[str], longest: int, starts: frozenset[str]) -> list[tuple[str, ...]]:
+    """The n-grams up to `longest` words that begin with a word some phrase begins with (`starts`),
+    longest first (so the most specific phrase is reported), then in text order. Other n-grams
+    cannot match: skipping them keeps indexing thousands of models cheap."""
+    count = len(words)
+    positions = [i for i, w in enumerate(words) if w in starts]
+    return [tuple(words[i : i + n]) for n in range(longest, 0, -1) for i in positions if i + n <= count]
 
 
 def concepts_in(text: str) -> dict[str, str]:
@@ -212,9 +216,9 @@ def concepts_in(text: str) -> dict[str, str]:
 
 def concepts_in_words(words: list[str]) -> dict[str, str]:
     """As concepts_in, for text already folded and split (callers that fold once and ask several times)."""
-    index, longest = _phrase_index()
+    index, longest, starts = _phrase_index()
     found: dict[str, str] = {}
-    for gram in _ngrams(words, longest):
+    for gram in _ngrams(words, longest, starts):
         concept = index.get(gram)
         if concept and concept not in found:
             found[concept] = " ".join(gram)
@@ -235,9 +239,9 @@ def style_scores(text: str) -> dict[str, float]:
 
 
 def style_scores_words(words: list[str]) -> dict[str, float]:
-    index, longest = _cue_index()
+    index, longest, starts = _cue_index()
     scores = dict.fromkeys(STYLES, 0.0)
-    for gram in set(_ngrams(words, longest)):
+    for gram in set(_ngrams(words, longest, starts)):
         for style, weight in index.get(gram, ()):
             scores[style] += weight
     for concept in concepts_in_words(words):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from model_files import write_safetensors
 
-from services import library
+from services import describe_workers, library
+from services.describe_workers import describe_many
 from services.library import folders_under, scan
 
 SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]}
@@ -109,3 +110,27 @@ def test_our_fetched_records_outrank_other_sidecars(models_root: Path, tmp_path:
     (models_root / "loras" / "oilPaint.ig.json").write_text(json.dumps(record))  # the same format as a sidecar
     oil = scan(folders_under(models_root), cache).find("loras", "oilPaint")
     assert oil is not None and oil.sources[0] == "intelligent_generation" and oil.title.startswith("Neko Ears")
+
+
+def library_jobs(models_root: Path) -> list[tuple[str, str, str, frozenset[str], int]]:
+    return [(kind, path, name, sidecars, size) for kind, folders in folders_under(models_root).items()
+            for folder in folders for path, name, _, sidecars, size in library.model_files(folder)]
+
+
+def test_worker_processes_describe_as_this_process_does(models_root: Path) -> None:
+    jobs = library_jobs(models_root)
+    assert len(jobs) >= 4
+    here = [library.describe(*job) for job in jobs]
+    assert describe_many(jobs, workers=3, parallel_from=1) == here  # real `python -m services.describe_workers`
+
+
+def test_a_failing_worker_leaves_its_files_to_this_process(models_root: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    jobs = library_jobs(models_root)
+    here = [library.describe(*job) for job in jobs]
+    monkeypatch.setattr(describe_workers.sys, "executable", "/bin/false")  # starts, then exits 1 at once
+    assert describe_many(jobs, workers=2, parallel_from=1) == here
+    assert "describe worker failed" in caplog.text
+    monkeypatch.setattr(describe_workers.sys, "executable", "/nonexistent/python")  # cannot start
+    assert describe_many(jobs, workers=2, parallel_from=1) == here
+    assert "no describe worker" in caplog.text
