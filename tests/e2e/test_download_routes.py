@@ -3,22 +3,17 @@ ComfyUI lists the file and the Model Library shows it with its metadata, never h
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import shutil
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 from comfy_server import ComfyServer
 from fakes.civitai_server import FakeCivitai, civitai_model, version_for_file
 from model_files import write_safetensors
+from route_calls import call, post_with_events
 
 from services import online
 
@@ -55,46 +50,17 @@ def comfy(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, civitai: 
     shutil.rmtree(base, ignore_errors=True)
 
 
-def call(server: ComfyServer, path: str, body: Any) -> tuple[int, Any]:
-    request = urllib.request.Request(server.url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
-async def download_with_events(server: ComfyServer, body: dict[str, Any]) -> tuple[int, Any, list[dict[str, Any]]]:
-    events: list[dict[str, Any]] = []
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{server.url}/ws?clientId={uuid.uuid4().hex}") as ws:
-            async def listen() -> None:
-                async for message in ws:
-                    if message.type == aiohttp.WSMsgType.TEXT:
-                        data = json.loads(message.data)
-                        if data.get("type") == EVENT:
-                            events.append(data["data"])
-                            if data["data"]["state"] != "running":
-                                return
-
-            listener = asyncio.create_task(listen())
-            async with session.post(f"{server.url}/api/intelligent-generation/download", json=body) as response:
-                status, answer = response.status, await response.json()
-            await asyncio.wait_for(listener, timeout=30)
-    return status, answer, events
-
-
 def test_route_plans_then_downloads_and_comfyui_lists_the_file(comfy: ComfyServer, civitai: FakeCivitai,
                                                                files: dict[str, bytes]) -> None:
     name = "PixelSprites_v3.safetensors"
     target = {"source": "civitai", "civitai_version": 801, "kind": "loras"}
-    status, plan = call(comfy, "/intelligent-generation/download", target)
+    status, plan = call(comfy, "POST", "/intelligent-generation/download", target)
     assert status == 200 and plan["status"] == "planned" and plan["file_name"] == name
     assert "Nothing was downloaded" in plan["explanation"] and civitai.by_path("/api/download/") == []
     assert name not in comfy.get("/object_info/LoraLoader")["LoraLoader"]["input"]["required"]["lora_name"][0]
 
-    status, answer, events = asyncio.run(download_with_events(comfy, {**target, "confirm": True}))
+    status, answer, events = post_with_events(comfy, "/intelligent-generation/download", {**target, "confirm": True},
+                                              EVENT)
     sha = hashlib.sha256(files["lora"]).hexdigest()
     assert status == 200, answer
     assert answer["status"] == "downloaded" and answer["name"] == name and answer["sha256"] == sha
@@ -118,13 +84,13 @@ def test_route_refuses_bad_input_before_sending_anything(comfy: ComfyServer, civ
                  {"source": "civitai", "civitai_version": "801; rm", "kind": "loras"},
                  {"source": "civitai", "civitai_version": 801, "kind": "custom_nodes"},
                  {"source": "civitai", "civitai_version": 801, "kind": "loras", "host": "https://evil.example"}):
-        status, answer = call(comfy, "/intelligent-generation/download", {**body, "confirm": True})
+        status, answer = call(comfy, "POST", "/intelligent-generation/download", {**body, "confirm": True})
         assert status == 400 and answer["error"], body
-    status, answer = call(comfy, "/intelligent-generation/download/candidates",
+    status, answer = call(comfy, "POST", "/intelligent-generation/download/candidates",
                           {"concept": "portrait of my neighbour", "kind": "loras"})
     assert status == 400
     assert civitai.requests == []
-    status, answer = call(comfy, "/intelligent-generation/download/candidates", {"concept": "pixel art", "kind": "loras"})
+    status, answer = call(comfy, "POST", "/intelligent-generation/download/candidates", {"concept": "pixel art", "kind": "loras"})
     assert status == 200 and [c["name"] for c in answer["candidates"]] == ["Pixel Sprites"]
     [search] = civitai.by_path("/api/v1/models")
     assert search.query["query"] == ["pixel art"]

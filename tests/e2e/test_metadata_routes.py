@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import shutil
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 from comfy_server import ComfyServer
 from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
+from route_calls import call, post_with_events
 
 from services import online
 
@@ -43,38 +38,6 @@ def lookup_server(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path,
     shutil.rmtree(base, ignore_errors=True)
 
 
-def call(server: ComfyServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(server.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
-async def fetch_with_events(server: ComfyServer, body: dict[str, Any]) -> tuple[int, Any, list[dict[str, Any]]]:
-    """POST a fetch while listening on ComfyUI's websocket; the events that arrived by the answer."""
-    events: list[dict[str, Any]] = []
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{server.url}/ws?clientId={uuid.uuid4().hex}") as ws:
-            async def listen() -> None:
-                async for message in ws:
-                    if message.type == aiohttp.WSMsgType.TEXT:
-                        data = json.loads(message.data)
-                        if data.get("type") == EVENT:
-                            events.append(data["data"])
-                            if data["data"]["state"] != "running":
-                                return
-
-            listener = asyncio.create_task(listen())
-            async with session.post(f"{server.url}/api/intelligent-generation/metadata/fetch", json=body) as response:
-                status, answer = response.status, await response.json()
-            await asyncio.wait_for(listener, timeout=30)
-    return status, answer, events
-
-
 def test_model_metadata_is_read_only_and_confined_to_model_folders(lookup_server: ComfyServer,
                                                                     civitai: FakeCivitai) -> None:
     status, body = call(lookup_server, "GET", f"/intelligent-generation/models/loras/{LORA}/metadata")
@@ -98,7 +61,8 @@ def test_model_metadata_is_read_only_and_confined_to_model_folders(lookup_server
 def test_fetch_one_model_then_read_its_record(lookup_server: ComfyServer, civitai: FakeCivitai,
                                              tiny_models: Path) -> None:
     civitai.requests.clear()
-    status, answer, events = asyncio.run(fetch_with_events(lookup_server, {"kind": "loras", "name": LORA}))
+    status, answer, events = post_with_events(lookup_server, "/intelligent-generation/metadata/fetch",
+                                              {"kind": "loras", "name": LORA}, EVENT)
     assert status == 200, answer
     assert {k: answer[k] for k in ("files", "hashed", "found", "not_found", "errors", "requests")} == {
         "files": 1, "hashed": 1, "found": 1, "not_found": 0, "errors": 0, "requests": 2}

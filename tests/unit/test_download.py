@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fakes.civitai_server import FakeCivitai, Fault, civitai_model, version_for_file
+from fakes.clock import FakeTime
 from fakes.huggingface_server import FakeHuggingFace, hf_model
 from fakes.loopback import FileServer, Recorder
 from model_files import write_safetensors
@@ -33,21 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768],
              "lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_up.weight": [320, 160]}
 KEY = "s3cretKEY-0123456789"
-
-
-class FakeTime:
-    """Back-off is checked, not waited for."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def backoff(t: FakeTime) -> list[float]:

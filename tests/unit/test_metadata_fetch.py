@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fakes.civitai_server import FakeCivitai, Fault, civitai_model, civitai_version, example_image
+from fakes.clock import FakeTime
 from fakes.huggingface_server import FakeHuggingFace, hf_model
 from fakes.loopback import Recorder
 from model_files import write_safetensors
@@ -25,19 +26,6 @@ from services.online import USER_AGENT, HardenedSession, OnlineSettings
 T0 = 1_800_000_000.0  # a fixed "now" for record expiry
 HOUR = 3600.0
 KEYS = ["files", "hashed", "hash_cache_hits", "found", "not_found", "errors", "requests"]
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fakes.civitai_server import FakeCivitai, Fault, civitai_model, civitai_version
+from fakes.clock import FakeTime
 from fakes.loopback import Recorder
 
 from services import online
@@ -24,21 +25,6 @@ from services.online import (
 
 SHA = hashlib.sha256(b"model").hexdigest()
 BY_HASH = f"/api/v1/model-versions/by-hash/{SHA}"
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps: back-off is checked, not waited for."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
 
 
 @pytest.fixture

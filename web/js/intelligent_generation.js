@@ -12,6 +12,33 @@ function el(tag, props = {}, ...children) {
 	}
 	return node;
 }
+// web/src/node_hooks.ts
+/** Runs `handler` after the node's own onExecuted (and any other extension's) each time it ran. */
+function afterExecuted(nodeType, handler) {
+	const proto = nodeType.prototype;
+	const previous = proto.onExecuted;
+	proto.onExecuted = function(output) {
+		previous?.call(this, output);
+		handler(this, output);
+	};
+}
+/** A DOM element shown on the node as a widget that the workflow does not save: widgets_values keep
+* their order, and the prompt sent to the server does not carry it. */
+function addDisplayWidget(node, name, element, height) {
+	const widget = node.addDOMWidget(name, name, element, {
+		serialize: false,
+		hideOnZoom: true,
+		getMinHeight: height.min,
+		getMaxHeight: height.max
+	});
+	widget.serialize = false;
+}
+/** Grow the node to fit what was added (never shrink what the user sized); the nodes around stay put. */
+function fitNode(node) {
+	const [width, height] = node.computeSize();
+	node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
+	node.setDirtyCanvas(true, true);
+}
 var WIDGET$1 = "ig_explanation";
 var LINE_PX = 16;
 var CHAR_PX = 6.5;
@@ -52,30 +79,22 @@ function showOn$1(node, text) {
 			box,
 			height: HEIGHT.min
 		};
-		const widget = node.addDOMWidget(WIDGET$1, "ig-explanation", box, {
-			serialize: false,
-			hideOnZoom: true,
-			getMinHeight: () => entry.height,
-			getMaxHeight: () => Math.max(entry.height, HEIGHT.max)
+		addDisplayWidget(node, WIDGET$1, box, {
+			min: () => entry.height,
+			max: () => Math.max(entry.height, HEIGHT.max)
 		});
-		widget.serialize = false;
 		boxes.set(node, entry);
 		shown = entry;
 	}
 	render(shown.box, text);
 	shown.height = heightFor(text, node.size[0]);
-	const [width, height] = node.computeSize();
-	node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
-	node.setDirtyCanvas(true, true);
+	fitNode(node);
 }
 function addExplanationDisplay(nodeType) {
-	const proto = nodeType.prototype;
-	const previous = proto.onExecuted;
-	proto.onExecuted = function(output) {
-		previous?.call(this, output);
+	afterExecuted(nodeType, (node, output) => {
 		const text = explanationOf(output);
-		if (text) showOn$1(this, text);
-	};
+		if (text) showOn$1(node, text);
+	});
 }
 // web/src/library_filter.ts
 var KIND_LABELS = {
@@ -809,13 +828,10 @@ function showOn(node, images) {
 	let control = controls.get(node);
 	if (!control || !node.widgets?.some((w) => w.name === WIDGET)) {
 		control = build();
-		const widget = node.addDOMWidget(WIDGET, "ig-rating", control.root, {
-			serialize: false,
-			hideOnZoom: true,
-			getMinHeight: () => HEIGHT_PX,
-			getMaxHeight: () => HEIGHT_PX
+		addDisplayWidget(node, WIDGET, control.root, {
+			min: () => HEIGHT_PX,
+			max: () => HEIGHT_PX
 		});
-		widget.serialize = false;
 		controls.set(node, control);
 	}
 	const c = control;
@@ -827,18 +843,13 @@ function showOn(node, images) {
 	c.picker.hidden = images.length < 2;
 	c.comment.value = "";
 	refresh(c);
-	const [width, height] = node.computeSize();
-	node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
-	node.setDirtyCanvas(true, true);
+	fitNode(node);
 }
 function addRatingControl(nodeType) {
-	const proto = nodeType.prototype;
-	const previous = proto.onExecuted;
-	proto.onExecuted = function(output) {
-		previous?.call(this, output);
+	afterExecuted(nodeType, (node, output) => {
 		const images = savedImages(output);
-		if (images.length) showOn(this, images);
-	};
+		if (images.length) showOn(node, images);
+	});
 }
 // web/src/settings.ts
 var TAB = "Intelligent Generation";

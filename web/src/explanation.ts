@@ -1,20 +1,9 @@
 // Shows each of our nodes' explanation on the node after it runs. The Python nodes return
 // ui={"text": [explanation]}; ComfyUI hands that to node.onExecuted. The first line carries the key
 // decision (analysis source and style, chosen checkpoint, LoRAs with weights), so it is set apart.
-import type { ComfyExtension, ComfyNodeDef } from "@comfyorg/comfyui-frontend-types";
+import type { ComfyNodeDef } from "@comfyorg/comfyui-frontend-types";
 import { el } from "./dom";
-
-type NodeClass = Parameters<NonNullable<ComfyExtension["beforeRegisterNodeDef"]>>[0];
-type GraphNode = InstanceType<NodeClass>;
-
-// Runtime members the frontend adds to LGraphNode that the published types do not declare.
-interface DomWidget {
-  serialize?: boolean;
-}
-interface RuntimeNode {
-  onExecuted?: (output: Record<string, unknown>) => void;
-  addDOMWidget(name: string, type: string, element: HTMLElement, options: Record<string, unknown>): DomWidget;
-}
+import { addDisplayWidget, afterExecuted, fitNode, type GraphNode, type NodeClass } from "./node_hooks";
 
 export const CATEGORY = "Intelligent Generation";
 const WIDGET = "ig_explanation";
@@ -53,30 +42,18 @@ function showOn(node: GraphNode, text: string): void {
   if (!shown || !node.widgets?.some((w) => w.name === WIDGET)) {
     const box = el("div", { className: "ig-explanation", attrs: { "data-ig-explanation": "" } });
     const entry = { box, height: HEIGHT.min };
-    const widget = (node as unknown as RuntimeNode).addDOMWidget(WIDGET, "ig-explanation", box, {
-      serialize: false, // not a prompt input
-      hideOnZoom: true,
-      getMinHeight: () => entry.height,
-      getMaxHeight: () => Math.max(entry.height, HEIGHT.max),
-    });
-    widget.serialize = false; // nor a saved widget value: widgets_values keep their order
+    addDisplayWidget(node, WIDGET, box, { min: () => entry.height, max: () => Math.max(entry.height, HEIGHT.max) });
     boxes.set(node, entry);
     shown = entry;
   }
   render(shown.box, text);
   shown.height = heightFor(text, node.size[0]);
-  // Grow to fit the text (never shrink what the user sized); the nodes around are left where they are.
-  const [width, height] = node.computeSize();
-  node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
-  node.setDirtyCanvas(true, true);
+  fitNode(node);
 }
 
 export function addExplanationDisplay(nodeType: NodeClass): void {
-  const proto = nodeType.prototype as GraphNode & RuntimeNode;
-  const previous = proto.onExecuted;
-  proto.onExecuted = function (this: GraphNode & RuntimeNode, output: Record<string, unknown>) {
-    previous?.call(this, output);
+  afterExecuted(nodeType, (node, output) => {
     const text = explanationOf(output);
-    if (text) showOn(this, text);
-  };
+    if (text) showOn(node, text);
+  });
 }

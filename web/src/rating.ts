@@ -2,18 +2,10 @@
 // stored on this machine by POST /intelligent-generation/feedback (nodes/routes_feedback.py), keyed by the
 // generation id embedded in the image; later recommendations for similar prompts lean on it.
 import { api } from "comfyui/api";
-import type { ComfyExtension } from "@comfyorg/comfyui-frontend-types";
 import { el } from "./dom";
 import { RouteError, failure } from "./library_api";
+import { addDisplayWidget, afterExecuted, fitNode, type GraphNode, type NodeClass } from "./node_hooks";
 import { toast } from "./toast";
-
-type NodeClass = Parameters<NonNullable<ComfyExtension["beforeRegisterNodeDef"]>>[0];
-type GraphNode = InstanceType<NodeClass>;
-
-interface RuntimeNode {
-  onExecuted?: (output: Record<string, unknown>) => void;
-  addDOMWidget(name: string, type: string, element: HTMLElement, options: Record<string, unknown>): { serialize?: boolean };
-}
 
 export const SAVE_NODE = "IntelligentSaveWithMetadata";
 const WIDGET = "ig_rating";
@@ -103,13 +95,7 @@ function showOn(node: GraphNode, images: string[]): void {
   let control = controls.get(node);
   if (!control || !node.widgets?.some((w) => w.name === WIDGET)) {
     control = build();
-    const widget = (node as unknown as RuntimeNode).addDOMWidget(WIDGET, "ig-rating", control.root, {
-      serialize: false,
-      hideOnZoom: true,
-      getMinHeight: () => HEIGHT_PX,
-      getMaxHeight: () => HEIGHT_PX,
-    });
-    widget.serialize = false; // not a widget value: the saved workflow keeps its values in order
+    addDisplayWidget(node, WIDGET, control.root, { min: () => HEIGHT_PX, max: () => HEIGHT_PX });
     controls.set(node, control);
   }
   const c = control;
@@ -121,17 +107,12 @@ function showOn(node: GraphNode, images: string[]): void {
   c.picker.hidden = images.length < 2;
   c.comment.value = "";
   refresh(c);
-  const [width, height] = node.computeSize();
-  node.setSize([Math.max(width, node.size[0]), Math.max(height, node.size[1])]);
-  node.setDirtyCanvas(true, true);
+  fitNode(node);
 }
 
 export function addRatingControl(nodeType: NodeClass): void {
-  const proto = nodeType.prototype as GraphNode & RuntimeNode;
-  const previous = proto.onExecuted;
-  proto.onExecuted = function (this: GraphNode & RuntimeNode, output: Record<string, unknown>) {
-    previous?.call(this, output);
+  afterExecuted(nodeType, (node, output) => {
     const images = savedImages(output);
-    if (images.length) showOn(this, images);
-  };
+    if (images.length) showOn(node, images);
+  });
 }

@@ -1,11 +1,9 @@
 // New nodes start with the user's defaults from the settings (naming mode, quality). Only new ones:
 // LiteGraph calls onNodeCreated before a loaded node gets its saved values, which then overwrite these.
 import { app } from "comfyui/app";
-import type { ComfyExtension, ComfyNodeDef } from "@comfyorg/comfyui-frontend-types";
+import type { ComfyNodeDef } from "@comfyorg/comfyui-frontend-types";
+import type { GraphNode, NodeClass } from "./node_hooks";
 import { SETTING_IDS } from "./settings";
-
-type NodeClass = Parameters<NonNullable<ComfyExtension["beforeRegisterNodeDef"]>>[0];
-type GraphNode = InstanceType<NodeClass>;
 
 const DEFAULTS: Record<string, { widget: string; setting: string }[]> = {
   IntelligentSaveWithMetadata: [{ widget: "filename_mode", setting: SETTING_IDS.namingMode }],
