@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -236,9 +236,10 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
             fresh.append((key, signature, entry))
         current[key] = (signature, entry)
         stem = (kind, _stem(entry.name).lower())
-        if stem in stems and not any("same file name" in p for p in entry.problems):
-            entry.problems.append(f"same file name as {stems[stem]}; `<lora:{stem[1]}>` means the first")
-        stems.setdefault(stem, entry.name)
+        first = stems.setdefault(stem, entry.name)
+        if first != entry.name:  # a fact of this scan, not of the file: kept out of the index
+            entry = replace(entry, problems=[*entry.problems, f"same file name as {first}; `<lora:{stem[1]}>` "
+                                                              "means the first"])
         entries.append(entry)
     if cache:
         cache.update(fresh, [k for k in known if k not in current])

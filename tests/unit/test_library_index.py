@@ -86,6 +86,14 @@ def test_bad_files_are_reported_and_the_rest_works(models_root: Path, tmp_path: 
     assert by_name["oilPaint.safetensors"].usable and by_name["oilPaint.safetensors"].preferred_weight == 0.6
     library._last_scan.clear()
     assert len(scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")) == len(by_name)
+    # The clash is a fact of the folder, not of the file: once the other file is gone, so is the note,
+    # in this process and after a restart.
+    (loras / "catEars.safetensors").unlink()
+    again = {e.name: e for e in scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")}
+    assert not any("same file name" in p for p in again["sub/catEars.safetensors"].problems)
+    library._last_scan.clear()
+    again = {e.name: e for e in scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")}
+    assert not any("same file name" in p for p in again["sub/catEars.safetensors"].problems)
 
 
 def test_our_fetched_records_outrank_other_sidecars(models_root: Path, tmp_path: Path) -> None:
