@@ -115,6 +115,7 @@ class LoopbackApi:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.handling_ms: list[float] = []  # the server's own time per request, for benchmarks
         self._faults: list[_Pending] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -147,6 +148,11 @@ class LoopbackApi:
         """The answer to one request: (status, JSON payload or Raw)."""
         return self.route(request.method, request.path, body)
 
+    def take_handling_ms(self) -> list[float]:
+        with self._lock:
+            taken, self.handling_ms = self.handling_ms, []
+        return taken
+
     def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
             for pending in self._faults:
@@ -163,6 +169,12 @@ class LoopbackApi:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def handle_one_request(self) -> None:
+                started = time.perf_counter()
+                super().handle_one_request()
+                with fake._lock:
+                    fake.handling_ms.append((time.perf_counter() - started) * 1000)
 
             def _send(self, status: int, raw: bytes, content_type: str = "application/json",
                       extra: dict[str, str] | None = None, length: bool = True, cut: int | None = None) -> None:
