@@ -16,7 +16,7 @@ from pathlib import Path
 from comfy_server import ROOT, ComfyServer, ensure_tiny_models, load_api_workflow
 
 sys.path.insert(0, str(ROOT))
-from services.image_file import RECORD_KEY, read_png_text  # noqa: E402
+from services.image_file import RECORD_KEY, read_metadata  # noqa: E402
 
 TITLES = {"1": "Prompt Analyzer", "2": "Auto Model Select", "3": "LoRA Recommender", "4": "Metadata Fetcher"}
 
@@ -54,7 +54,7 @@ def main() -> int:
             if texts:
                 print(f"== {title}\n{texts[0]}\n")
         for image in server.output_files(entry):
-            chunks = read_png_text(image)
+            chunks = read_metadata(image)
             print(f"== Saved image\n{image.resolve()}\n")
             print("== Embedded A1111 `parameters`\n" + chunks.get("parameters", "(none)") + "\n")
             record = json.loads(chunks.get(RECORD_KEY, "{}"))

@@ -219,7 +219,3 @@ def read_metadata(path: str | Path) -> dict[str, str]:
             found["parameters"] = comment
         return found
 
-
-def read_png_text(path: str | Path) -> dict[str, str]:
-    """Kept for callers written before JPEG/WebP: same as `read_metadata`."""
-    return read_metadata(path)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.image_file import RECORD_KEY, read_png_text
+from services.image_file import RECORD_KEY, read_metadata
 
 IDS = ["IntelligentPromptAnalyzer", "IntelligentAutoModelSelect", "IntelligentLoRARecommender",
        "IntelligentMetadataFetcher", "IntelligentSaveWithMetadata", "IntelligentLoadGenerationMetadata",
@@ -58,7 +58,7 @@ def test_chain_in_process_loads_applies_and_saves(node_classes: dict[str, Any], 
         result = node_classes["IntelligentSaveWithMetadata"].execute(images, info, "guid", "", True)
     (saved,) = result.ui.as_dict()["images"]
     path = comfy_folders / "output" / saved["filename"]
-    record = json.loads(read_png_text(path)[RECORD_KEY])
+    record = json.loads(read_metadata(path)[RECORD_KEY])
     assert record["settings"]["steps"] == 28 and record["loras"][0]["weight"] == 0.72
     assert len(path.stem) == 36  # a bare UUID4
 

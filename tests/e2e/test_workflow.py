@@ -13,7 +13,7 @@ import pytest
 from comfy_server import ROOT, ComfyServer, load_api_workflow
 from workflow_convert import to_api
 
-from services.image_file import RECORD_KEY, read_png_text
+from services.image_file import RECORD_KEY, read_metadata
 from services.infotext import parse_infotext
 
 NODE_IDS = {
@@ -61,7 +61,7 @@ def test_api_workflow_saves_image_with_full_metadata(server: ComfyServer) -> Non
     (image,) = server.output_files(entry)
     assert image.is_file() and image.suffix == ".png"
     assert len(image.stem) == len("20260101_000000_0123abcd")
-    chunks = read_png_text(image)
+    chunks = read_metadata(image)
     embedded = json.loads(chunks["prompt"])
     for node in embedded.values():
         node.pop("is_changed", None)  # ComfyUI adds its fingerprints
@@ -89,7 +89,7 @@ def test_api_workflow_saves_image_with_full_metadata(server: ComfyServer) -> Non
 def test_metadata_holds_no_private_paths(server: ComfyServer) -> None:
     entry = server.run_prompt(small(load_api_workflow()) | {"99": {"class_type": "PrimitiveInt", "inputs": {"value": 1}}})
     (image,) = server.output_files(entry)
-    chunks = read_png_text(image)
+    chunks = read_metadata(image)
     text = chunks["parameters"] + chunks[RECORD_KEY]
     for secret in (str(server.base), str(ROOT), "/tmp/", "/home/", "/root", getpass.getuser(), socket.gethostname()):
         assert secret not in text
@@ -101,7 +101,7 @@ def test_ui_workflow_runs_as_loaded(server: ComfyServer) -> None:
     assert graph["8"]["inputs"]["generation_info"] == ["4", 0]
     entry = server.run_prompt(graph)
     (image,) = server.output_files(entry)
-    assert "Steps: 30" in read_png_text(image)["parameters"]
+    assert "Steps: 30" in read_metadata(image)["parameters"]
 
 
 def test_core_graph_downstream_gets_metadata_too(server: ComfyServer) -> None:
@@ -122,7 +122,7 @@ def test_core_graph_downstream_gets_metadata_too(server: ComfyServer) -> None:
     images = server.output_files(entry)
     assert len(images) == 2 and images[0] != images[1]
     assert all(p.parent.name == "core" and "_anime-fox-forest_" in p.name for p in images)
-    params = parse_infotext(read_png_text(images[0])["parameters"])
+    params = parse_infotext(read_metadata(images[0])["parameters"])
     assert params["prompt"] == "anime fox, forest" and params["negative_prompt"] == "ugly"
     s = params["settings"]
     assert (s["Steps"], s["CFG scale"], s["Seed"], s["Sampler"], s["Model"]) == ("3", "5.5", "7", "Euler", "tiny_anime_mix_v2")
