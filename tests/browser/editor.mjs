@@ -442,6 +442,16 @@ const scenarios = {
         if (text && window.igDownload.texts.at(-1) !== text) window.igDownload.texts.push(text);
       }).observe(document.querySelector("[data-ig-library]"), { subtree: true, childList: true, characterData: true });
     });
+    // Free text is refused in the browser: only the pack's words (offered in the field's list) are sent.
+    await page.waitForFunction(() => document.querySelectorAll("#ig-searchable-words option").length > 0);
+    let freeTextSent = false;
+    const spy = (r) => { if (r.url().includes("/download/candidates")) freeTextSent = true; };
+    page.on("request", spy);
+    await panel.getByLabel("Concept").fill("portrait of my neighbour");
+    await panel.getByRole("button", { name: "Find online" }).click();
+    const refused = await toastText("Pick a listed concept or style");
+    page.off("request", spy);
+    await closeToasts();
     await panel.getByLabel("Concept").fill("pixel art");
     const searched = page.waitForRequest((r) => r.url().includes("/download/candidates"));
     await panel.getByRole("button", { name: "Find online" }).click();
@@ -463,6 +473,8 @@ const scenarios = {
     await shot("14-downloaded");
     await closeToasts();
     return {
+      refused,
+      freeTextSent,
       searchBody,
       candidates,
       question,

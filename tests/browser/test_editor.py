@@ -251,6 +251,7 @@ def test_library_tab_shows_statistics_and_exports_then_deletes_ratings(seen: dic
 def test_library_tab_finds_and_downloads_a_model_after_asking(seen: dict[str, Any], civitai: FakeCivitai,
                                                                server: ComfyServer, pixel_lora: bytes) -> None:
     result = scenario(seen, "download")
+    assert "portrait of my neighbour" in result["refused"] and not result["freeTextSent"]
     assert result["searchBody"] == {"concept": "pixel art", "kind": "loras", "base_model": None}
     assert result["candidates"] == ["Pixel Sprites"]
     assert PIXEL_FILE in result["question"] and "Licence" in result["question"]

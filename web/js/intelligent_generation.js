@@ -458,6 +458,11 @@ function downloadPanel(bases, report, downloaded) {
 	async function search() {
 		const word = concept.value.trim();
 		if (!word) return;
+		const offered = Array.from(words.options, (o) => o.value);
+		if (offered.length && !offered.includes(word)) {
+			toast("warn", "Pick a listed concept or style", `"${word}" is not one of the words the pack searches for (e.g. ${offered.slice(0, 3).join(", ")}).`);
+			return;
+		}
 		find.disabled = true;
 		results.replaceChildren("Searching…");
 		try {

@@ -125,6 +125,12 @@ export function downloadPanel(bases: () => string[], report: (error: unknown) =>
   async function search(): Promise<void> {
     const word = concept.value.trim();
     if (!word) return;
+    const offered = Array.from(words.options, (o) => o.value);
+    if (offered.length && !offered.includes(word)) {
+      // Only the pack's own words are ever sent: say so before asking the server.
+      toast("warn", "Pick a listed concept or style", `"${word}" is not one of the words the pack searches for (e.g. ${offered.slice(0, 3).join(", ")}).`);
+      return;
+    }
     find.disabled = true;
     results.replaceChildren("Searching…");
     try {
