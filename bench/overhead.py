@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 from comfy_server import ComfyServer, ensure_tiny_models, load_api_workflow  # noqa: E402
 
-from services.image_file import RECORD_KEY, read_png_text  # noqa: E402
+from services.image_file import RECORD_KEY, read_metadata  # noqa: E402
 
 
 def core_graph(record: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def main() -> int:
     identical = True
     with server:
         _, first = run(server, pack_graph(args.size, 1), cold=True)
-        record = json.loads(read_png_text(first)[RECORD_KEY])
+        record = json.loads(read_metadata(first)[RECORD_KEY])
         print(f"pack chose {record['checkpoint']['name']} + {[lo['name'] for lo in record['loras']]}, "
               f"{record['settings']['steps']} steps at {record['settings']['width']}x{record['settings']['height']}")
         for mode in ("cold", "warm"):

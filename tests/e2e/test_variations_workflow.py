@@ -11,7 +11,7 @@ from typing import Any
 from comfy_server import ComfyServer, load_api_workflow
 from PIL import Image
 
-from services.image_file import RECORD_KEY, read_png_text
+from services.image_file import RECORD_KEY, read_metadata
 
 SAVE = "8"
 
@@ -45,7 +45,7 @@ def run(server: ComfyServer, graph: dict[str, Any]) -> list[Path]:
 
 def saved_variants(images: list[Path]) -> list[dict[str, Any]]:
     """Each image's record exactly as Save With Metadata wrote it: it says which variant the image is."""
-    return [json.loads(read_png_text(image)[RECORD_KEY]) for image in images]
+    return [json.loads(read_metadata(image)[RECORD_KEY]) for image in images]
 
 
 def test_seed_variation_saves_one_image_per_seed(server: ComfyServer) -> None:
