@@ -12,6 +12,7 @@ from comfy_api.latest import io
 
 from ..services.feedback import record_from_image
 from ..services.library import Library, scan
+from ..services.online import CIVITAI_HOSTS
 from ..services.settings import PackSettings, read_settings, settings_file
 
 CATEGORY = "Intelligent Generation"
@@ -85,3 +86,18 @@ def saved_record(image: str) -> dict[str, Any]:
     if record is None:
         raise FileNotFoundError(f"'{image}' carries no Intelligent Generation record; save it with Save With Metadata.")
     return record
+
+
+async def lookup_request(request: Any) -> dict[str, Any] | str:
+    """The JSON object a route that goes online was sent, or what is wrong with it (a problem for a 400):
+    not JSON, not an object, or a host other than the known CivitAI hosts."""
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        return "the body must be JSON"
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    host = body.get("host")
+    if host is not None and host not in CIVITAI_HOSTS:
+        return f"host must be one of {', '.join(CIVITAI_HOSTS)}"
+    return body

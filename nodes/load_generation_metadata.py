@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import comfy.samplers
 import folder_paths
@@ -10,7 +10,7 @@ from comfy_api.latest import io
 from ..services.hashing import HashCache
 from ..services.image_file import read_metadata
 from ..services.naming import check_relative
-from ..services.saved_generation import explain, match_model, read_generation, reproduction_info
+from ..services.saved_generation import explain, lora_tag_text, match_model, read_generation, reproduction_info
 from .common import CATEGORY, GenerationInfo, cache_dir
 
 # KSampler's own defaults, for values an image does not carry (the explanation lists them).
@@ -103,15 +103,16 @@ class LoadGenerationMetadata(io.ComfyNode):
             notes.append(f"Schedule {v['scheduler']!r} has no ComfyUI equivalent; using normal: not an exact reproduction.")
             v["scheduler"] = "normal"
         checkpoint = _local_checkpoint(saved.values.get("checkpoint"), saved.hashes.get("checkpoint"), notes)
+        available = folder_paths.get_filename_list("loras")
         loras = []
         for lora in saved.values.get("loras") or []:
-            local = match_model(lora["name"], folder_paths.get_filename_list("loras"))
+            local = match_model(lora["name"], available)
             if local is None:
                 notes.append(f"LoRA {lora['name']} is not in your loras folder.")
             loras.append({"name": local or lora["name"], "weight": float(lora["weight"])})
-        tags = " ".join(f"<lora:{PurePath(lo['name']).stem}:{lo['weight']:g}>" for lo in loras)
+        tags = lora_tag_text(loras, available)
         text = "\n".join(notes)
-        info = reproduction_info(v, checkpoint, loras, saved, image)
+        info = reproduction_info(v, checkpoint, loras, saved, path.name)
         return io.NodeOutput(
             v["prompt"], v["negative_prompt"], v["seed"], v["steps"], v["cfg"], v["sampler"], v["scheduler"],
             v["width"], v["height"], checkpoint, tags, text, -(saved.clip_skip or 1), info, ui={"text": [text]},

@@ -31,7 +31,8 @@ from aiohttp import web
 from ..services import base_model as bases
 from ..services.acquisition import search_candidates, searchable, searchable_names
 from ..services.download import KINDS, DownloadError, DownloadRequest
-from ..services.online import CIVITAI_HOSTS, HardenedSession, SettingsError
+from ..services.online import HardenedSession, SettingsError
+from .common import lookup_request
 from .download_model import Notify, run_download, send_event
 from .metadata_fetcher import online_settings
 
@@ -96,27 +97,15 @@ class DownloadJobs:
 def register(routes: web.RouteTableDef, notify: Notify = send_event) -> DownloadJobs:
     jobs = DownloadJobs()
 
-    async def json_body(request: web.Request) -> dict[str, Any] | web.Response:
-        try:
-            body = await request.json() if request.can_read_body else {}
-        except ValueError:
-            return _error(400, "the body must be JSON")
-        if not isinstance(body, dict):
-            return _error(400, "the body must be a JSON object")
-        host = body.get("host")
-        if host is not None and host not in CIVITAI_HOSTS:
-            return _error(400, f"host must be one of {', '.join(CIVITAI_HOSTS)}")
-        return body
-
     @routes.get(PREFIX + "/download")
     async def get_download(_request: web.Request) -> web.Response:
         return web.json_response({"job": jobs.status()})
 
     @routes.post(PREFIX + "/download")
     async def post_download(request: web.Request) -> web.Response:
-        body = await json_body(request)
-        if isinstance(body, web.Response):
-            return body
+        body = await lookup_request(request)
+        if isinstance(body, str):
+            return _error(400, body)
         try:
             target, index = request_from_body(body)
             target = target.checked()
@@ -151,9 +140,9 @@ def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Download
 
     @routes.post(PREFIX + "/download/candidates")
     async def post_candidates(request: web.Request) -> web.Response:
-        body = await json_body(request)
-        if isinstance(body, web.Response):
-            return body
+        body = await lookup_request(request)
+        if isinstance(body, str):
+            return _error(400, body)
         concept, kind, base = body.get("concept"), body.get("kind", "loras"), body.get("base_model")
         if not isinstance(concept, str) or not searchable(concept):
             return _error(400, "concept must be one of the pack's concept names (e.g. 'pixel art') or a style")

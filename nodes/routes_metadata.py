@@ -31,8 +31,8 @@ from ..services.hashing import HashCache
 from ..services.library import KINDS, Library, describe
 from ..services.metadata_fetch import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
 from ..services.model_records import load_record, public_view
-from ..services.online import CIVITAI_HOSTS, OnlineSettings, SettingsError
-from .common import cache_dir, load_library
+from ..services.online import OnlineSettings, SettingsError
+from .common import cache_dir, load_library, lookup_request
 from .metadata_fetcher import online_settings
 
 log = logging.getLogger(__name__)
@@ -155,17 +155,12 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
     async def post_fetch(request: web.Request) -> web.Response:
         """Runs the fetch and answers when it is done: the counts (as the command line prints them) at the
         top level, with the job and each file's outcome. Progress meanwhile as server events."""
-        try:
-            body = await request.json() if request.can_read_body else {}
-        except ValueError:
-            return _error(400, "the body must be JSON")
-        if not isinstance(body, dict):
-            return _error(400, "the body must be a JSON object")
+        body = await lookup_request(request)
+        if isinstance(body, str):
+            return _error(400, body)
         kind, name, host = body.get("kind"), body.get("name"), body.get("host")
         if kind == "all":
             kind = None
-        if host is not None and host not in CIVITAI_HOSTS:
-            return _error(400, f"host must be one of {', '.join(CIVITAI_HOSTS)}")
         if kind is not None and kind not in KINDS:
             return _error(400, f"kind must be one of {', '.join(KINDS)} or all")
         targets: Callable[[], list[FetchTarget]]

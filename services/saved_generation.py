@@ -185,7 +185,7 @@ def resolve_lora_tags(text: str, available: Iterable[str]) -> tuple[list[tuple[s
 
 
 def reproduction_info(values: dict[str, Any], checkpoint: str, loras: list[dict[str, Any]], saved: SavedGeneration,
-                      image: str) -> dict[str, Any]:
+                      image_name: str) -> dict[str, Any]:
     """Generation info for Save With Metadata (the shape Metadata Fetcher hands it): the reproduction's record
     then names the same settings and models, which its graph alone cannot (they arrive through links)."""
     parameters = {k: values[k] for k in ("seed", "steps", "cfg", "sampler", "scheduler", "width", "height")}
@@ -197,5 +197,19 @@ def reproduction_info(values: dict[str, Any], checkpoint: str, loras: list[dict[
         "parameters": parameters,
         "positive_prompt": values.get("prompt", ""),
         "negative_prompt": values.get("negative_prompt", ""),
-        "reasons": [f"Reproduces {PurePath(image.split(' [')[0]).name}."],
+        "reasons": [f"Reproduces {image_name}."],
     }
+
+
+def lora_tag_text(loras: list[dict[str, Any]], available: Iterable[str]) -> str:
+    """`<lora:name:weight>` tags for local LoRAs: the stem, as A1111 writes it, unless another file has the
+    same stem; then the whole name, so that the tag still means this file."""
+    stems: dict[str, int] = {}
+    for name in available:
+        stem = PurePath(name).stem.lower()
+        stems[stem] = stems.get(stem, 0) + 1
+    tags = []
+    for lora in loras:
+        stem = PurePath(lora["name"]).stem
+        tags.append(f"<lora:{stem if stems.get(stem.lower(), 0) <= 1 else lora['name']}:{lora['weight']:g}>")
+    return " ".join(tags)

@@ -33,7 +33,7 @@ from services.image_file import (
 )
 from services.infotext import build_infotext, comfy_sampler
 from services.naming import MODES, candidates, check_pattern, check_relative, make_name, safe_part, safe_subfolder
-from services.saved_generation import match_model, read_generation, resolve_lora_tags
+from services.saved_generation import lora_tag_text, match_model, read_generation, resolve_lora_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -406,6 +406,14 @@ def test_lora_tags_resolve_to_local_files_and_say_what_is_missing() -> None:
     assert found == [("sd15/cat_ears.safetensors", 0.8), ("detail_tweaker.safetensors", -0.5)]
     assert notes == ["LoRA gone_lora is not in your loras folder: left out, so the image will differ."]
     assert resolve_lora_tags("no tags here", local) == ([], [])
+
+
+def test_lora_tags_written_for_a_reproduction_name_the_same_files_back() -> None:
+    local = ["sd15/cat_ears.safetensors", "xl/cat_ears.safetensors", "detail_tweaker.safetensors"]
+    loras = [{"name": "xl/cat_ears.safetensors", "weight": 0.7}, {"name": "detail_tweaker.safetensors", "weight": 1.0}]
+    text = lora_tag_text(loras, local)
+    assert text == "<lora:xl/cat_ears.safetensors:0.7> <lora:detail_tweaker:1>"  # a stem only where it is unique
+    assert resolve_lora_tags(text, local) == ([("xl/cat_ears.safetensors", 0.7), ("detail_tweaker.safetensors", 1.0)], [])
 
 
 def test_read_image_command_prints_json(tmp_path: Path) -> None:
