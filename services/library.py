@@ -34,7 +34,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 10  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 11  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -436,15 +436,21 @@ def _training_tags(raw: str, limit: int = 16) -> list[str]:
 
 
 def _guess_trigger(entry: ModelEntry) -> None:
-    """No published trigger word: the first training tag (captions usually start with it) unless it is a
-    generic caption tag; with no metadata at all, the concept its file name names ("ActionPoseXL")."""
-    for tag in entry.training_tags[:1]:
-        if tag.lower() not in GENERIC and not re.fullmatch(r"\d+(girl|boy)s?|solo", tag.lower()):
-            entry.trigger_words, entry.trigger_guessed = [tag], True
+    """No published trigger word: kohya captions usually open with it, so the first training tag, or the
+    opening pair when that tag is a broad caption word ("scenery, shrine"); counting tags ("1girl", "solo")
+    are skipped. With no metadata at all, the concept its file name names ("ActionPoseXL")."""
+    lead = [t for t in entry.training_tags[:4] if not _COUNTING_TAG.fullmatch(t.lower())]
+    if lead and lead[0].lower() not in GENERIC:
+        entry.trigger_words, entry.trigger_guessed = [lead[0]], True
+    elif len(lead) >= 2:
+        entry.trigger_words, entry.trigger_guessed = [f"{lead[0]}, {lead[1]}"], True
     if not entry.training_tags and not entry.sources:
         named = concepts_in(split_camel(_stem(entry.name)))
         if named:
             entry.trigger_words, entry.trigger_guessed = [next(iter(named.values()))], True
+
+
+_COUNTING_TAG = re.compile(r"\d+(girl|boy|other)s?|solo|no humans|multiple (girls|boys)")
 
 
 def _settle_family(entry: ModelEntry, detected: str) -> None:

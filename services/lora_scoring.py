@@ -212,14 +212,15 @@ def plan_loras(
         if best.entry.name != entry.name and lean and lean.value < 0:
             reasons.append(f"Chose {best.entry.name} over {entry.name}: {entry.name} was {lean.describe()}.")
         why = "asked for: " + ", ".join(dict.fromkeys(best.matched))
-        chosen.append((PlannedLora(best.entry.name, 0.0, round(best.score, 2), best.entry.trigger_words,
+        chosen.append((PlannedLora(best.entry.name, 0.0, round(best.score, 2), _trigger_words(best.entry, analysis),
                                    why + (f"; {best_lean.describe()}" if best_lean else ""), best.entry.base_model),
                        best.entry))
         taken.add(best.entry.name)
     if len(chosen) < max_loras and not keys.flat:
         detailer = _detailer(library, family, base_model, keys.style, taken | excluded, leans)
         if detailer:
-            chosen.append((PlannedLora(detailer.name, 0.0, 0.0, detailer.trigger_words,
+            triggers = [] if detailer.trigger_guessed else detailer.trigger_words  # see _trigger_words
+            chosen.append((PlannedLora(detailer.name, 0.0, 0.0, triggers,
                                        "general detail enhancer", detailer.base_model), detailer))
     elif keys.flat:
         reasons.append("No detail enhancer: it would spoil the flat look of " + ", ".join(
@@ -246,6 +247,16 @@ def _best_of_group(first: Match, matches: list[Match], family: str, base_model: 
     return min(same, key=lambda m: (m.entry.base_model != base_model, -lean(m),
                                     first.group not in m.entry.primary_concepts, not m.entry.known,
                                     m.entry.trigger_guessed, -m.score, -m.entry.popularity, m.entry.name))
+
+
+def _trigger_words(entry: ModelEntry, analysis: PromptAnalysis) -> list[str]:
+    """Published trigger words always. A guessed one is only a guess: a pair of broad caption tags
+    ("realistic, holding") is used only when the prompt already speaks of it, so it cannot add content
+    nobody asked for (detail enhancers, added to every image, get no guessed trigger at all)."""
+    if not entry.trigger_guessed or not entry.trigger_words or "," not in entry.trigger_words[0]:
+        return entry.trigger_words
+    prompt = set(fold(analysis.clean_prompt).split())
+    return entry.trigger_words if prompt & set(fold(entry.trigger_words[0]).split()) else []
 
 
 def _detailer(library: Library, family: str, base_model: str | None, style: str, taken: set[str],

@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))  # not as `tests.`: ComfyUI has a `tests` package too
 
-from model_files import write_safetensors  # noqa: E402
+from model_files import SD15_CHECKPOINT, SD15_LORA, SDXL_CHECKPOINT, SDXL_LORA, write_safetensors  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -22,19 +22,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for marker in ("unit", "comfy", "e2e", "browser"):
             if f"tests/{marker}/" in item.path.as_posix():
                 item.add_marker(getattr(pytest.mark, marker))
-
-
-SD15_CHECKPOINT = {
-    "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": [320, 768],
-    "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight": [4, 768],
-}
-SDXL_CHECKPOINT = {
-    "model.diffusion_model.input_blocks.4.1.transformer_blocks.0.attn2.to_k.weight": [640, 2048],
-    "conditioner.embedders.1.model.ln_final.weight": [1280],
-    "model.diffusion_model.label_emb.0.0.weight": [1280, 2816],
-}
-SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]}
-SDXL_LORA = {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight": [4, 1280]}
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 from comfy_server import ComfyServer
-from model_files import write_safetensors
+from model_files import SD15_LORA, write_safetensors
 
 from services.describe_workers import PARALLEL_FROM
 from services.library import describe
 
 LORAS = PARALLEL_FROM + 50
-SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]}
 SUBJECTS = ("pixel art", "watercolor", "kimono", "dragon", "neon city")
 
 

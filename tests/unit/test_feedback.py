@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from model_files import write_safetensors
+from model_files import SD15_LORA, write_safetensors
 
 from services.analysis import analyze_keywords
 from services.feedback import MAX_LEAN, ONE_RATING, FeedbackError, FeedbackStore
 from services.library import folders_under, scan
 from services.recommend import recommend
-
-SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]}
 
 
 def record(generation_id: str, loras: list[str], concepts: list[str], checkpoint: str = "realVision_v5.safetensors",

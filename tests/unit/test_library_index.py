@@ -7,13 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from model_files import write_safetensors
+from model_files import SD15_LORA, write_safetensors
 
 from services import describe_workers, library
 from services.describe_workers import describe_many
 from services.library import folders_under, scan
-
-SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]}
 
 
 @pytest.fixture

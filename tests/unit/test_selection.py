@@ -1,6 +1,8 @@
+import json
 from pathlib import Path
 
 import pytest
+from model_files import SD15_LORA, write_safetensors
 
 from services.analysis import analyze_keywords
 from services.library import folders_under, scan
@@ -69,3 +71,24 @@ def test_recommend_answer_names_files_under_models_root(models_root: Path) -> No
         ("loras/catEars.safetensors", 0.8, ["cat ears"])]
     assert answer["analysis"]["source"] == "fallback"
     assert set(answer["params"]) >= {"steps", "cfg", "sampler", "scheduler", "width", "height", "clip_skip"}
+
+
+def test_guessed_triggers_from_training_captions(models_root: Path) -> None:
+    """No sidecar: captions open with the trigger; a broad opening tag makes the opening pair the guess,
+    which is injected only when the prompt speaks of it; a detail enhancer's guess is never injected."""
+    def kohya(name: str, tags: list[str]) -> None:
+        counts = {"10_" + name: {tag: 5 for tag in tags}}
+        write_safetensors(models_root / "loras" / f"{name}.safetensors", SD15_LORA,
+                          {"ss_base_model_version": "sd_v1", "ss_tag_frequency": json.dumps(counts)})
+    kohya("shrineTown", ["scenery", "shrine", "torii", "japan"])
+    kohya("handFix", ["realistic", "holding", "1girl", "hands"])
+    kohya("rorikVell", ["rorikvell", "solo", "long coat"])
+    lib = scan(folders_under(models_root))
+    assert lib.find("loras", "shrineTown.safetensors").trigger_words == ["scenery, shrine"]
+    assert lib.find("loras", "rorikVell.safetensors").trigger_words == ["rorikvell"]
+    shrine = plan_loras(lib, analyze_keywords("anime girl in a flooded shrine courtyard, torii"), "sd15")
+    assert "shrineTown.safetensors" in [p.name for p in shrine.loras]
+    assert shrine.positive_prompt.endswith(", scenery, shrine")
+    hands = plan_loras(lib, analyze_keywords("anime boy, hands in pockets, on a rooftop"), "sd15")
+    assert "handFix.safetensors" in [p.name for p in hands.loras]
+    assert "realistic" not in hands.positive_prompt
