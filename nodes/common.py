@@ -34,13 +34,13 @@ def load_library() -> Library:
 
 
 def vram_budget_gb() -> float | None:
-    """Total memory of the GPU ComfyUI samples on; None on the CPU, where no model is too big to try."""
+    """Total memory of the device ComfyUI samples on (the system's on the CPU), as ComfyUI reads it;
+    None under DirectML, where ComfyUI only has a placeholder figure."""
     import comfy.model_management as mm
 
-    device = mm.get_torch_device()
-    if getattr(device, "type", "cpu") == "cpu":
+    if getattr(mm, "directml_enabled", False):
         return None
-    return float(mm.get_total_memory(device)) / 1024**3
+    return float(mm.get_total_memory(mm.get_torch_device())) / 1024**3
 
 
 def library_signature() -> str:

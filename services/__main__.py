@@ -50,6 +50,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from .selection import SelectionError
 
     library = scan(folders_under(args.models_root), args.cache_dir)
+    vram_gb = args.vram_gb
+    if vram_gb is None:
+        from .stats import model_memory_budget
+
+        vram_gb, source = model_memory_budget()
+        print(f"memory budget: {f'{vram_gb:.1f} GB' if vram_gb else 'none'} from {source}", file=sys.stderr)
     if args.prompts_file:
         lines = Path(args.prompts_file).read_text(encoding="utf-8").splitlines()
         requests = [json.loads(line) for line in lines if line.strip()]
@@ -60,7 +66,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         analysis = _analysis(args, request.get("prompt", ""), request.get("negative_prompt", ""))
         answer = {"id": request["id"]} if request.get("id") is not None else {}
         try:
-            answer |= recommend(library, analysis, args.max_loras, vram_gb=args.vram_gb, quality=args.quality).to_dict()
+            answer |= recommend(library, analysis, args.max_loras, vram_gb=vram_gb, quality=args.quality).to_dict()
         except SelectionError as exc:
             answer["error"] = str(exc)
             status = 1
@@ -182,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts-file", help="JSON lines with id, prompt, negative_prompt")
     p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
     p.add_argument("--max-loras", type=int, default=3)
-    p.add_argument("--vram-gb", type=float, help="leave out checkpoints that need more GPU memory")
+    p.add_argument("--vram-gb", type=float, help="leave out checkpoints that need more memory than this "
+                   "(default: the NVIDIA GPU's through pynvml, else the system's through psutil; 0: no limit)")
     p.add_argument("--quality", choices=["fast", "balanced", "high", "ultra"], default="balanced")
     _ollama_options(p)
     p.set_defaults(func=cmd_recommend)

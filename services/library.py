@@ -176,14 +176,18 @@ _last_scan: dict[str, tuple[list[tuple[str, str]], dict[str, tuple[str, ModelEnt
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection for a while: a scan makes tens of thousands of objects and no
-    cycles, and each automatic collection would walk every entry of the library again."""
+    """No cyclic garbage collection during a scan, nor a walk of its objects right after: a scan makes
+    tens of thousands of objects that live as long as the library and form no cycles, and the first young
+    collection after it would walk every one of them (about as long as reading the index)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if collecting:
+            if not gc.get_freeze_count():  # someone else's frozen objects stay theirs
+                gc.freeze()  # with unfreeze: every tracked object moves to the oldest generation, unwalked
+                gc.unfreeze()
             gc.enable()
 
 

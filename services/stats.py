@@ -154,6 +154,21 @@ def cpu_memory() -> dict[str, Any]:
     }
 
 
+def model_memory_budget() -> tuple[float | None, str]:
+    """The memory a checkpoint must fit into, outside ComfyUI, in GiB, and where it was read: the first
+    NVIDIA GPU's (pynvml, ComfyUI's default device), else the system's (psutil: the CPU, or a GPU that
+    shares it); None when neither can be read."""
+    gpu = gpus()
+    if gpu["devices"]:
+        first = gpu["devices"][0]
+        return first["memory_total_bytes"] / 1024**3, f"{first['name']} (pynvml)"
+    try:
+        total = _module("psutil").virtual_memory().total
+    except ImportError:
+        return None, f"{gpu['reason']}; psutil not installed"
+    return total / 1024**3, f"system memory (psutil; {gpu['reason']})"
+
+
 def gpus() -> dict[str, Any]:
     """NVIDIA GPUs through pynvml: memory, temperature, utilisation; {"available": False, "reason": ...}
     when pynvml is not installed or finds no NVIDIA GPU (its driver)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,26 @@ def test_empty_library_is_an_error_answer(tmp_path: Path) -> None:
     out = run("recommend", "--models-root", str(tmp_path), "--prompt", "a cat", "--no-ollama",
               "--cache-dir", str(tmp_path / "c"))
     assert out.returncode == 1 and "No usable checkpoint" in json.loads(out.stdout)["error"]
+
+
+def test_recommend_keeps_to_the_gpu_it_finds(models_root: Path, tmp_path: Path) -> None:
+    """No --vram-gb: the budget is the NVIDIA GPU's memory through pynvml (here a 2 GiB card, faked as a
+    module on the path), so the SDXL checkpoint (about 2.5 GB with working memory) is left out."""
+    fake = tmp_path / "fake_modules"
+    fake.mkdir()
+    (fake / "pynvml.py").write_text(
+        "from types import SimpleNamespace\n"
+        "def nvmlInit(): pass\ndef nvmlShutdown(): pass\ndef nvmlDeviceGetCount(): return 1\n"
+        "def nvmlDeviceGetHandleByIndex(i): return i\ndef nvmlDeviceGetName(h): return 'Tiny GPU'\n"
+        "def nvmlDeviceGetMemoryInfo(h): return SimpleNamespace(total=2 * 2**30, used=0, free=2 * 2**30)\n"
+        "NVML_TEMPERATURE_GPU = 0\n")
+    env = {**os.environ, "PYTHONPATH": str(fake)}
+    args = [sys.executable, "-m", "services", "recommend", "--models-root", str(models_root), "--prompt",
+            "raw photo of a man", "--no-ollama", "--cache-dir", str(tmp_path / "c")]
+    found = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert "memory budget: 2.0 GB from Tiny GPU (pynvml)" in found.stderr
+    answer = json.loads(found.stdout)
+    assert "too big for 2 GB" in answer["explanation"] and answer["checkpoint"]["base_model"] == "SD 1.5"
+    unlimited = subprocess.run([*args, "--vram-gb", "0"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                               env=env)
+    assert "memory budget" not in unlimited.stderr and "too big" not in json.loads(unlimited.stdout)["explanation"]

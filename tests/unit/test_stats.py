@@ -176,3 +176,15 @@ def test_stats_command_prints_one_json_document(models_root: Path, tmp_path: Pat
                             "--cache-dir", str(cache), "--no-system"], cwd=ROOT, capture_output=True, text=True,
                            timeout=120)
     assert "system" not in json.loads(quiet.stdout)
+
+
+def test_memory_budget_is_the_gpus_else_the_systems(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml())
+    assert stats.model_memory_budget() == (80.0, "NVIDIA H100 80GB HBM3 (pynvml)")
+    monkeypatch.setitem(sys.modules, "pynvml", None)
+    monkeypatch.setitem(sys.modules, "psutil", types.SimpleNamespace(
+        virtual_memory=lambda: types.SimpleNamespace(total=16 * 2**30)))
+    budget, source = stats.model_memory_budget()
+    assert budget == 16.0 and source.startswith("system memory (psutil; pynvml not installed")
+    monkeypatch.setitem(sys.modules, "psutil", None)
+    assert stats.model_memory_budget()[0] is None
