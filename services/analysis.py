@@ -7,7 +7,8 @@ plain dataclass that serialises to JSON and travels between nodes.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from .vocabulary import STYLES, concepts_in, fold, style_scores, words_in
@@ -90,6 +91,7 @@ class PromptAnalysis:
     suggested_negative: str = ""  # for the style, used only when the user gave no negative prompt
     llm_loras: list[str] = field(default_factory=list)  # the LLM's picks from a shortlist of real files
     llm_checkpoint: str | None = None
+    style_defaulted: bool = False  # no style words, no hint, no LLM: the library may know better (a named character)
 
     @property
     def negative_or_suggested(self) -> str:
@@ -117,6 +119,13 @@ class PromptAnalysis:
         return "\n".join(lines)
 
 
+def with_style(analysis: PromptAnalysis, style: str, reason: str) -> PromptAnalysis:
+    """The analysis with another style (its parameters and suggested negative follow) and the reason said."""
+    return replace(analysis, style=style, style_defaulted=False, suggested_parameters=dict(STYLE_PARAMETERS[style]),
+                   suggested_negative=STYLE_NEGATIVES[style],
+                   reasons=[r for r in analysis.reasons if not r.startswith("No style words")] + [reason])
+
+
 def split_user_loras(prompt: str) -> tuple[str, list[UserLora]]:
     """Remove `<lora:name:weight>` tags from the prompt and return them separately."""
     loras = [UserLora(m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0) for m in _LORA_TAG.finditer(prompt)]
@@ -133,9 +142,14 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def _phrase_hits(text: str, words: tuple[str, ...]) -> list[str]:
-    padded = fold(text)
-    return [w for w in words if f" {w} " in padded]
+def _phrase_hits(padded: str, phrases: tuple[str, ...]) -> list[str]:
+    return [p for p in phrases if p in padded]
+
+
+@lru_cache(maxsize=1)
+def _content_phrases() -> dict[str, tuple[str, ...]]:
+    """CONTENT_WORDS as folded text reads them (" close up ")."""
+    return {content: tuple(fold(w) for w in words) for content, words in CONTENT_WORDS.items()}
 
 
 def extract_concepts(text: str) -> list[str]:
@@ -175,11 +189,11 @@ def analyze_keywords(prompt: str, negative_prompt: str = "", style_hint: str = "
     else:
         style = best
         reasons.append(f"Style {style} ({scores[style]:g} against {sorted(scores.values())[-2]:g} for the next).")
-    content_hits = {c: _phrase_hits(text, words) for c, words in CONTENT_WORDS.items()}
+    folded = fold(text)
+    content_hits = {c: _phrase_hits(folded, phrases) for c, phrases in _content_phrases().items()}
     content = max(content_hits, key=lambda c: len(content_hits[c]))
     if not content_hits[content]:
         content = "scene"
-    folded = fold(text)
     return PromptAnalysis(
         prompt=prompt,
         negative_prompt=negative_prompt,
@@ -195,4 +209,5 @@ def analyze_keywords(prompt: str, negative_prompt: str = "", style_hint: str = "
         suggested_base=next((base for cue, base in BASE_SYNTAX if f" {cue} " in folded), None),
         quality_hints=[q for q in QUALITY_WORDS if f" {q} " in folded],
         suggested_negative=STYLE_NEGATIVES[style],
+        style_defaulted=style_hint not in STYLES and scores[best] == 0,
     )

@@ -119,7 +119,10 @@ def match_lora(entry: ModelEntry, keys: PromptKeys, rarity: dict[str, float]) ->
     if score < MIN_SCORE:
         return None
     matched = [keys.concepts[c] for c in concepts] + tags + sorted(names)
-    group = concepts[0] if concepts else (entry.title.lower() or entry.name)
+    if entry.category == "character":  # one LoRA per character, however many versions the library has
+        group = max(sorted(names), key=len)
+    else:
+        group = concepts[0] if concepts else (entry.title.lower() or entry.name)
     return Match(entry, score, matched, group)
 
 
@@ -236,15 +239,17 @@ def plan_loras(
 def _best_of_group(first: Match, matches: list[Match], family: str, base_model: str | None,
                    leans: dict[tuple[str, str], Lean] | None = None) -> Match:
     """Among LoRAs for the same concept: the exact base model first (Pony on Pony), then what ratings of
-    similar prompts prefer, then the one named for the concept, then known metadata."""
+    similar prompts prefer, then one tagged with the concept's own name (an "oil painting" LoRA before an
+    "impasto" one), then the one whose title names it, then known metadata."""
     leans = leans or {}
     same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
+    own_name = fold(first.group).strip()
 
     def lean(m: Match) -> float:
         found = leans.get(("loras", m.entry.name))
         return round(found.value, 2) if found else 0.0
 
-    return min(same, key=lambda m: (m.entry.base_model != base_model, -lean(m),
+    return min(same, key=lambda m: (m.entry.base_model != base_model, -lean(m), own_name not in m.entry.tag_keys,
                                     first.group not in m.entry.primary_concepts, not m.entry.known,
                                     m.entry.trigger_guessed, -m.score, -m.entry.popularity, m.entry.name))
 

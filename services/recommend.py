@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import PromptAnalysis
+from .analysis import PromptAnalysis, with_style
 from .feedback import Lean
 from .library import Library
 from .lora_scoring import LoraPlan, Match, PromptKeys, covered_groups, matches_for, plan_loras
@@ -98,11 +98,30 @@ def select_checkpoint(
     """The checkpoint for a prompt, knowing which families have the LoRAs it asks for."""
     choices = choices or Choices(checkpoint=pinned)
     matches = matches_for(library, PromptKeys.of(analysis))
+    analysis = style_of_named_characters(analysis, matches)
     families = {e.family for e in library.of_kind("checkpoints")}
     coverage = {family: covered_groups(matches, family) for family in families}
     selection = choose_checkpoint(library, analysis, choices.checkpoint or pinned, coverage, vram_gb, quality,
                                   choices.excluded_checkpoints, leans, choices.vae)
     return selection, matches
+
+
+def style_of_named_characters(analysis: PromptAnalysis, matches: list[Match]) -> PromptAnalysis:
+    """A prompt without style words that names a character takes the style of that character's LoRAs
+    ("Kaede Hoshino by the window" is anime when her LoRAs are)."""
+    if not analysis.style_defaulted:
+        return analysis
+    votes: dict[str, float] = {}
+    for m in matches:
+        if m.entry.category == "character" and m.entry.styles:
+            lean = max(m.entry.styles, key=lambda s: m.entry.styles[s])
+            votes[lean] = votes.get(lean, 0.0) + m.entry.styles[lean]
+    if not votes:
+        return analysis
+    style = max(votes, key=lambda s: votes[s])
+    named = next(m.entry.title or m.entry.name for m in matches if m.entry.category == "character")
+    return with_style(analysis, style, f"No style words; the character you named ({named}) has {style} LoRAs, "
+                                      f"so {style}.")
 
 
 def recommend(
@@ -117,6 +136,7 @@ def recommend(
 ) -> Recommendation:
     choices = choices or Choices(checkpoint=pinned)
     selection, matches = select_checkpoint(library, analysis, pinned, vram_gb, quality, choices, leans)
+    analysis = style_of_named_characters(analysis, matches)  # as the checkpoint was chosen
     plan = plan_loras(library, analysis, selection.family, max_loras, base_model=selection.base_model,
                       matches=matches, pinned=choices.pinned_loras, excluded=choices.excluded_loras, leans=leans)
     plan.reasons += missing_lines(library, analysis, selection.family, selection.base_model, selection.checkpoint,

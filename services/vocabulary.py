@@ -23,7 +23,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "oil painting": ("oil painting", "oil paint", "oils", "oleo", "pintura al oleo", "impasto", "oil on canvas",
                      "classic oil"),
     "ink wash": ("ink wash", "inkwash", "sumi-e", "sumie", "sumi e", "chinese painting", "tinta china",
-                 "ink wash painting"),
+                 "ink wash painting", "brush and ink", "ink painting", "ink brush painting", "suibokuga", "suiboku",
+                 "shuimo", "chinese ink", "east asian ink"),
     "ukiyo-e": ("ukiyo-e", "ukiyoe", "ukiyo e", "woodblock", "woodblock print", "japanese print", "edo print",
                 "grabado japones"),
     "line art": ("lineart", "line art", "coloring book", "coloring page", "clean lines", "outline drawing",
@@ -31,24 +32,32 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "comic": ("comic book", "comic", "comics", "halftone", "western comic", "comic cover", "comic de superheroes"),
     "manga": ("manga", "screentone", "manga panel", "manga page"),
     "art nouveau": ("art nouveau", "mucha", "modernismo", "nouveau"),
-    "stained glass": ("stained glass", "vitral", "vitrales", "leaded glass"),
-    "paper cut": ("paper cut", "papercut", "papercraft", "layered paper", "kirigami", "papel recortado", "paper art"),
-    "vaporwave": ("vaporwave", "vapor wave", "synthwave", "outrun", "vapor dream"),
-    "concept art": ("concept art", "matte painting", "digital painting", "arte conceptual", "concept painter"),
+    "stained glass": ("stained glass", "vitral", "vitrales", "leaded glass", "colored glass", "coloured glass",
+                      "church window", "cathedral window", "rose window"),
+    "paper cut": ("paper cut", "papercut", "papercraft", "layered paper", "kirigami", "papel recortado", "paper art",
+                  "cut paper", "paper cutout", "paper cutouts", "cutout paper"),
+    "vaporwave": ("vaporwave", "vapor wave", "synthwave", "outrun", "vapor dream", "retrowave", "internet aesthetic",
+                  "pink and teal"),
+    "concept art": ("concept art", "matte painting", "digital painting", "arte conceptual", "concept painter",
+                    "production design", "environment design", "visual development", "matte painted", "keyframe art"),
     "surrealism": ("surreal", "surrealism", "surrealist", "melting clocks", "dali", "surrealismo", "dreamlike"),
     "impressionism": ("impressionist", "impressionism", "impresionista", "impresionismo", "monet"),
     "cyberpunk": ("cyberpunk", "cyber punk", "ciberpunk", "neon-drenched", "neon drenched", "neon alley",
-                  "neon-lit city", "neon city", "cybernetic", "neonfuture", "neon future"),
+                  "neon-lit city", "neon city", "cybernetic", "neonfuture", "neon future", "dystopian high tech",
+                  "high tech dystopia", "high tech low life", "cyber city", "neon dystopia", "neon soaked",
+                  "dystopian neon", "dystopian metropolis"),
     "steampunk": ("steampunk", "steam punk", "brass goggles", "clockwork", "brass and steam", "retro-futurism"),
     "dark fantasy": ("dark fantasy", "gothic", "grimdark", "fantasia oscura", "grim gothic", "necromancer"),
     "claymation": ("claymation", "clay", "plasticine", "plastilina", "stop motion", "stop-motion", "clayworld",
                    "claymate"),
-    "low poly": ("low poly", "lowpoly", "low-poly", "polygonal"),
+    "low poly": ("low poly", "lowpoly", "low-poly", "polygonal", "low polygon", "faceted 3d"),
     "isometric": ("isometric", "isometrico", "diorama", "cutaway"),
     "chibi": ("chibi", "super deformed", "big head"),
     "ghibli": ("ghibli", "studio ghibli", "miyazaki", "hand-painted background", "ghibli-inspired",
                "countryside anime"),
-    "90s anime": ("90s anime", "1990s", "retro anime", "vhs anime", "90s", "retro cel", "1990s (style)"),
+    "90s anime": ("90s anime", "1990s anime", "retro anime", "vhs anime", "90s anime style", "retro cel",
+                  "anime from the 90s", "90s tv anime", "1990s tv anime", "old school anime",
+                  "vintage anime", "classic anime", "1990s (style)"),
     "pixar 3d": ("pixar", "pixar style", "estilo pixar", "3d cartoon", "3d toon", "3dtoon", "toon render",
                  "dreamworks", "disney 3d"),
     "pvc figure": ("pvc", "pvc figure", "figurine", "anime figure", "action figure", "nendoroid", "figma",
@@ -56,42 +65,59 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "analog film": ("analog", "analog film", "film photo", "film grain", "kodak", "portra", "light leaks",
                     "slide film", "fujifilm", "35mm film", "pelicula analogica", "analog style"),
     # lighting
-    "cinematic lighting": ("cinematic lighting", "dramatic lighting", "cinematic light", "iluminacion cinematografica",
-                           "cinelight", "cine light"),
+    "cinematic lighting": ("cinematic lighting", "dramatic lighting", "cinematic light",
+                           "iluminacion cinematografica", "cinelight", "cine light"),
     "neon lighting": ("neon lighting", "neon lights", "neon glow", "neon rim", "neon light", "luces de neon"),
-    "golden hour": ("golden hour", "hora dorada", "sun-kissed", "sunkissed", "warm sunset light"),
+    "golden hour": ("golden hour", "hora dorada", "sun-kissed", "sunkissed", "warm sunset light", "evening sunlight",
+                    "evening sun", "late afternoon sun", "late afternoon light", "magic hour", "setting sun",
+                    "golden light", "warm evening light", "luz del atardecer", "sunset glow"),
     "god rays": ("god rays", "volumetric light", "volumetric lighting", "light rays", "sunbeams", "crepuscular rays",
                  "godrays"),
     # places and backgrounds
-    "fantasy scenery": ("fantasy landscape", "fantasy scenery", "floating castle", "realm"),
+    "fantasy scenery": ("fantasy landscape", "fantasy scenery", "floating castle", "fantasy realm", "fantasy world"),
     "sci-fi city": ("scifi city", "sci-fi city", "megacity", "futuristic city", "mega city", "ciudad futurista"),
     "japanese street": ("japanese street", "shrine", "shrine town", "torii", "calle japonesa", "santuario"),
-    "cozy interior": ("cozy room", "cozy interior", "cozy cafe", "cafe interior", "hygge", "cozy"),
+    "cozy interior": ("cozy room", "cozy interior", "cozy cafe", "cafe interior", "hygge", "cozy", "cosy", "snug",
+                      "homey", "coffee shop interior", "acogedor", "acogedora"),
     "underwater": ("underwater", "coral reef", "scuba", "bajo el agua", "submarino", "under the sea", "deep blue"),
     # clothing
     "kimono": ("kimono", "yukata", "quimono"),
-    "techwear": ("techwear", "tech wear"),
+    "techwear": ("techwear", "tech wear", "tactical streetwear", "tactical urban", "tactical fashion",
+                 "tactical outfit"),
     "plate armor": ("plate armor", "full plate armor", "knight armor", "plate armour", "armadura", "armor", "armour"),
-    "victorian dress": ("victorian dress", "victorian gown", "vestido victoriano"),
+    "victorian dress": ("victorian dress", "victorian gown", "vestido victoriano", "victorian era gown",
+                        "victorian era dress", "victorian style dress", "victorian style gown"),
     "school uniform": ("school uniform", "serafuku", "seifuku", "uniforme escolar"),
     "witch outfit": ("witch hat", "witch outfit", "sombrero de bruja", "witchcraft", "witch"),
     # poses
     "dynamic pose": ("dynamic pose", "action pose", "dancing", "fighting pose", "mid-air", "pose dinamica"),
-    "looking back": ("looking back", "from behind", "over shoulder", "over the shoulder", "mirando atras"),
+    "looking back": ("looking back", "seen from behind", "view from behind", "viewed from behind", "back view",
+                     "over shoulder", "over the shoulder", "mirando atras"),
     # effects and concepts
-    "fire magic": ("fire magic", "pyromancy", "fireball", "fire spell", "magia de fuego", "flaming", "flames"),
-    "glowing eyes": ("glowing eyes", "glowing blue eyes", "glowing red eyes", "ojos brillantes", "glow eyes"),
+    "fire magic": ("fire magic", "pyromancy", "fireball", "fire spell", "magia de fuego", "conjuring flames",
+                   "conjuring fire", "casting fire", "magic flames", "magical flames", "flame magic",
+                   "llamas magicas", "hechizo de fuego", "bola de fuego", "fire in her hands", "fire in his hands",
+                   "flames in her hands", "flames in his hands"),
+    "glowing eyes": ("glowing eyes", "glowing blue eyes", "glowing red eyes", "ojos brillantes", "glow eyes",
+                     "eyes glowing", "luminous eyes", "shining eyes", "eyes emitting", "eyes that glow",
+                     "glowing pupils", "glowing irises", "ojos resplandecientes", "ojos luminosos",
+                     "ojos resplandecen", "ojos brillan", "ojos que brillan"),
     "lightning": ("lightning", "electricity", "thunderbolt", "rayos", "relampago"),
-    "double exposure": ("double exposure", "doble exposicion"),
-    "tilt-shift": ("tilt-shift", "tilt shift", "tiltshift", "miniature effect"),
+    "double exposure": ("double exposure", "doble exposicion", "two exposures", "multiple exposure", "superimposed",
+                        "blended exposures", "two photos blended", "photos blended", "blended photos",
+                        "images blended"),
+    "tilt-shift": ("tilt-shift", "tilt shift", "tiltshift", "miniature effect", "fake miniature", "miniature faking",
+                   "tilted focus", "tilted selective focus", "scale model look"),
     "mecha": ("mecha", "giant robot", "gundam", "mech", "robot pilot"),
     "dragon": ("dragon", "dragons", "wyvern", "dragones"),
-    "food photography": ("food photography", "food photo", "fotografia gastronomica", "food shot"),
+    "food photography": ("food photography", "food photo", "fotografia gastronomica", "food shot",
+                         "culinary photography", "food styling", "gastronomic photography", "dish photography"),
     # detail enhancers' specialities
-    "skin detail": ("skin texture", "detailed skin", "realistic skin", "pores", "skin pores", "piel detallada"),
+    "skin detail": ("skin texture", "detailed skin", "realistic skin", "pores", "pore", "skin pores",
+                    "piel detallada"),
     "fur detail": ("fur", "fluffy", "pelaje", "fur detail", "furry texture"),
     "detailed eyes": ("detailed eyes", "beautiful eyes", "ojos detallados"),
-    "hands": ("hands", "hand", "fingers", "manos"),
+    "hands": ("hands", "fingers", "manos"),
 }
 
 CONCEPT_STYLE: dict[str, tuple[str, float]] = {
@@ -101,7 +127,7 @@ CONCEPT_STYLE: dict[str, tuple[str, float]] = {
     "stained glass": ("artistic", 3), "paper cut": ("artistic", 3), "vaporwave": ("artistic", 3),
     "concept art": ("artistic", 3), "surrealism": ("artistic", 3), "impressionism": ("artistic", 3),
     "claymation": ("3d", 3), "low poly": ("3d", 3), "isometric": ("3d", 2), "chibi": ("anime", 2),
-    "ghibli": ("anime", 3), "90s anime": ("anime", 3), "pixar 3d": ("3d", 3), "pvc figure": ("3d", 3),
+    "ghibli": ("anime", 3), "90s anime": ("anime", 3), "pixar 3d": ("3d", 3), "pvc figure": ("3d", 4),
     "analog film": ("realistic", 3), "food photography": ("realistic", 3), "tilt-shift": ("realistic", 2),
     "double exposure": ("realistic", 1), "skin detail": ("realistic", 1),
 }
@@ -119,7 +145,8 @@ STYLE_CUES: dict[str, dict[str, float]] = {
         "anime": 3, "1girl": 3, "1boy": 3, "2girls": 3, "2boys": 3, "waifu": 2, "kawaii": 1, "cel shading": 2,
         "cel-shaded": 2, "cel shaded": 2, "visual novel": 2, "key visual": 2, "score 9": 3, "score 8 up": 2,
         "solo": 0.5, "looking at viewer": 1, "upper body": 0.5, "best quality": 0.3, "masterpiece": 0.2,
-        "anime style": 3, "estilo anime": 3, "doujin": 2, "booru": 2, "idol": 1, "shoujo": 2, "shonen": 2,
+        "anime style": 3, "japanese animation": 3, "estilo anime": 3, "doujin": 2, "booru": 2, "idol": 1,
+        "shoujo": 2, "shonen": 2,
     },
     "artistic": {
         "painting": 2, "painted": 1, "illustration": 1.5, "art": 1, "artwork": 1, "sketch": 2, "drawing": 2,
@@ -144,7 +171,8 @@ GENERIC = {
     "game", "monochrome", "vintage", "colorful", "moody", "night", "enhancer", "tool", "quality", "slider",
     "fix", "magic", "creature", "animal", "eyes", "water", "sea", "ocean", "city", "street", "landscape",
     "interior", "room", "architecture", "fashion", "futuristic", "dramatic", "film", "warm", "pattern", "craft",
-    "poster", "ornate", "aesthetic", "pastel", "80s", "stylized", "toon", "cartoon", "base model", "cinematic",
+    "poster", "ornate", "aesthetic", "pastel", "60s", "70s", "80s", "90s", "1990s", "2000s", "stylized", "toon",
+    "cartoon", "base model", "cinematic",
     "2d", "artstyle", "skin", "horror", "mascot", "product", "game asset", "miniature", "atmosphere",
     "animation", "historical", "dress", "halloween", "medieval", "knight", "spell", "sunset", "glow", "backlight",
     "hand-painted", "silhouette", "streetwear", "anatomy", "1girl", "1boy", "solo", "simple background",
@@ -164,16 +192,51 @@ FLAT_MEDIA = {"pixel art", "line art", "watercolor", "ink wash", "ukiyo-e", "vap
               "manga", "paper cut"}
 
 
-_SEPARATORS = re.compile(r"[^a-z0-9\-()]+")
+_SEPARATORS = re.compile(r"[^a-z0-9()]+")  # hyphens too: "anime-style", "low-poly", "Pixar-like"
 _CAMEL_LOWER = re.compile(r"([a-z])([A-Z0-9])")
 _CAMEL_UPPER = re.compile(r"([A-Z]+)([A-Z][a-z])")
 
 
 def fold(text: str) -> str:
-    """Lower-case ASCII text: accents removed, separators reduced to spaces."""
+    """Lower-case ASCII words: accents removed, separators reduced to spaces, and the plural or British
+    spelling of a vocabulary word read as that word ("watercolours" -> "watercolor")."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " " + _SEPARATORS.sub(" ", text.lower().replace("_", " ")).strip() + " "
+    words = _SEPARATORS.sub(" ", text.lower().replace("_", " ")).split()
+    variants = _variants()
+    return " " + " ".join([variants.get(w, w) for w in words]) + " "
+
+
+@lru_cache(maxsize=1)
+def _variants() -> dict[str, str]:
+    """Other spellings of the vocabulary's words -> the word: plurals, British -our/-re/-ise, grey.
+    Only words the vocabulary knows, and never a form that is a vocabulary word itself ("oils")."""
+    phrases = [p for concept, ps in CONCEPTS.items() for p in (concept, *ps)]
+    phrases += [cue for cues in STYLE_CUES.values() for cue in cues]
+    known = {w for p in phrases for w in _SEPARATORS.sub(" ", p.lower()).split()}
+    variants: dict[str, str] = {}
+    for word in sorted(known):
+        if len(word) < 3 or not word.isalpha():
+            continue
+        spellings = {word}
+        if word.endswith("or"):
+            spellings.add(word[:-2] + "our")  # colour, armour
+        if word.endswith("er"):
+            spellings.add(word[:-2] + "re")  # centre, theatre
+        if word.endswith("iz") or "ize" in word:
+            spellings.add(word.replace("ize", "ise"))
+        spellings.add(word.replace("gray", "grey"))
+        for spelling in spellings:
+            plural = spelling[:-1] + "ies" if spelling.endswith("y") and spelling[-2] not in "aeiou" else (
+                spelling + "es" if spelling.endswith(("s", "x", "ch", "sh")) else spelling + "s")
+            for form in (spelling, plural):
+                if form != word and form not in known:
+                    variants.setdefault(form, word)
+    return variants
+
+
+# Broad words as folded text reads them too ("sci-fi" -> "sci fi").
+GENERIC |= {fold(word).strip() for word in GENERIC}
 
 
 def split_camel(text: str) -> str:

@@ -45,6 +45,32 @@ def test_paraphrase_reaches_the_concept() -> None:
     assert analyze_keywords("chunky sprites like an old console game, a knight").style == "artistic"
 
 
+def test_spelling_hyphens_and_plurals_reach_the_concept() -> None:
+    from services.vocabulary import concepts_in
+
+    assert "watercolor" in concepts_in("a lighthouse painted in watercolours")
+    assert "low poly" in concepts_in("low-polygon mountains")
+    assert "chibi" in concepts_in("super-deformed girl")
+    assert "plate armor" in concepts_in("knights in armours")
+    assert "dragon" in concepts_in("two dragons")
+    assert analyze_keywords("anime-style boy on a rooftop").style == "anime"
+    assert analyze_keywords("a girl drawn in the style of Japanese animation").style == "anime"
+
+
+def test_described_looks_and_loose_words() -> None:
+    from services.vocabulary import concepts_in
+
+    assert "double exposure" in concepts_in("her silhouette superimposed with a pine forest")
+    assert "glowing eyes" in concepts_in("her eyes emitting an electric blue light")
+    assert "tilt-shift" in concepts_in("fake-miniature photo of a town square")
+    assert "golden hour" in concepts_in("a meadow in warm evening sunlight")
+    assert "fire magic" in concepts_in("conjurando llamas mágicas")
+    assert "looking back" not in concepts_in("a puppy, fur lit from behind")  # lighting, not a pose
+    assert "90s anime" not in concepts_in("retro 90s internet aesthetic, greek bust, pink and teal grid")
+    assert "vaporwave" in concepts_in("retro 90s internet aesthetic, greek bust, pink and teal grid")
+    assert analyze_keywords("plastic figurine of an anime girl, product photo").style == "3d"
+
+
 def test_spanish_prompts() -> None:
     oil = analyze_keywords("Pintura al óleo de un paisaje de montaña al atardecer, estilo impresionista")
     assert oil.style == "artistic" and "oil painting" in oil.concepts and oil.content_type == "landscape"

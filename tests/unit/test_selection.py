@@ -92,3 +92,34 @@ def test_guessed_triggers_from_training_captions(models_root: Path) -> None:
     hands = plan_loras(lib, analyze_keywords("anime boy, hands in pockets, on a rooftop"), "sd15")
     assert "handFix.safetensors" in [p.name for p in hands.loras]
     assert "realistic" not in hands.positive_prompt
+
+
+def test_a_named_character_sets_the_style_and_gets_one_lora(models_root: Path) -> None:
+    """No style words: the named character's LoRAs (anime) decide the style; two versions of her LoRA
+    are one choice, not a stack."""
+    for name, base in (("kaedeA", "SD 1.5"), ("kaedeB", "SD 1.5")):
+        write_safetensors(models_root / "loras" / f"{name}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{name}.civitai.info").write_text(json.dumps({
+            "baseModel": base, "trainedWords": ["kaedehoshino"],
+            "model": {"name": f"Kaede Hoshino {name[-1]}", "type": "LORA", "tags": ["character", "anime", "girl"]}}))
+    lib = scan(folders_under(models_root))
+    answer = recommend(lib, analyze_keywords("Kaede Hoshino smiling by the classroom window"))
+    assert answer.analysis.style == "anime" and "the character you named" in answer.explain()
+    assert answer.selection.checkpoint == "animeMix_v2.safetensors"
+    assert [p.name for p in answer.plan.loras if p.name.startswith("kaede")] in (["kaedeA.safetensors"],
+                                                                                 ["kaedeB.safetensors"])
+    assert recommend(lib, analyze_keywords("a photo of a harbour")).analysis.style == "realistic"
+
+
+def test_a_lora_tagged_with_the_concept_beats_a_neighbour(models_root: Path) -> None:
+    """Both read as oil painting ("impasto" is a kind of it); the one tagged "oil painting" is chosen."""
+    for name, tags, trained in (("impastoBoost", ["impasto", "brushstrokes"], "impasto"),
+                                ("oldMasterCanvas", ["oil painting", "classical"], "classic oil painting")):
+        write_safetensors(models_root / "loras" / f"{name}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{name}.civitai.info").write_text(json.dumps({
+            "baseModel": "SD 1.5", "trainedWords": [trained], "model": {"name": name, "tags": tags}}))
+    (models_root / "loras" / "oilPaint.json").unlink()  # the fixture's own oil LoRA would compete
+    lib = scan(folders_under(models_root))
+    plan = plan_loras(lib, analyze_keywords("oil painting portrait, thick brushstrokes"), "sd15")
+    names = [p.name for p in plan.loras]
+    assert "oldMasterCanvas.safetensors" in names and "impastoBoost.safetensors" not in names
