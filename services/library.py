@@ -34,7 +34,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 12  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 13  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -475,7 +475,8 @@ def _derive(entry: ModelEntry) -> None:
     stem = split_camel(_stem(entry.name))
     title_words = fold(split_camel(entry.title)).split()
     stem_words = fold(stem).split()
-    named = fold(split_camel(" , ".join([*entry.tags, *entry.trigger_words]))).split() + title_words + stem_words
+    tag_words = fold(split_camel(" , ".join([*entry.tags, *entry.trigger_words]))).split()
+    named = tag_words + title_words + stem_words
     caption = fold(" , ".join(entry.training_tags[:8])).split()
     concepts = concepts_in_words(named).keys() | concepts_in_words(caption).keys()
     description = fold(entry.description[:400]).split()
@@ -494,8 +495,13 @@ def _derive(entry: ModelEntry) -> None:
         names |= {title[0], "".join(title[:2])}
     entry.name_keys = sorted(names - GENERIC - {""})
     entry.primary_concepts = sorted(concepts_in_words(title_words + stem_words))
-    lowered = {t.lower() for t in entry.tags} | set(content_words(named))
-    entry.category = next((c for c, words in CATEGORY_WORDS if lowered & words), "")
+    # The tags say what kind of LoRA it is; a file name's word ("..._fix" for a bug-fix release) only without them.
+    tagged = {t.lower() for t in entry.tags} | set(content_words(tag_words))
+    entry.category = _category(tagged) or _category(set(content_words(title_words + stem_words)))
+
+
+def _category(words: set[str]) -> str:
+    return next((category for category, marks in CATEGORY_WORDS if words & marks), "")
 
 
 def _merge(first: list[str], second: list[str]) -> list[str]:

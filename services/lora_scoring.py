@@ -121,8 +121,8 @@ def match_lora(entry: ModelEntry, keys: PromptKeys, rarity: dict[str, float]) ->
     matched = [keys.concepts[c] for c in concepts] + tags + sorted(names)
     if entry.category == "character":  # one LoRA per character, however many versions the library has
         group = max(sorted(names), key=len)
-    else:
-        group = concepts[0] if concepts else (entry.title.lower() or entry.name)
+    else:  # one LoRA per concept, or per whole tag the prompt names ("fire"), not one per file
+        group = concepts[0] if concepts else max(sorted(tags), key=len) if tags else (entry.title.lower() or entry.name)
     return Match(entry, score, matched, group)
 
 

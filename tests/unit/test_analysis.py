@@ -69,6 +69,8 @@ def test_described_looks_and_loose_words() -> None:
     assert "90s anime" not in concepts_in("retro 90s internet aesthetic, greek bust, pink and teal grid")
     assert "vaporwave" in concepts_in("retro 90s internet aesthetic, greek bust, pink and teal grid")
     assert analyze_keywords("plastic figurine of an anime girl, product photo").style == "3d"
+    underwater = concepts_in("fotografía submarina, rayos de sol atravesando el agua")
+    assert "underwater" in underwater and "lightning" not in underwater  # rayos: sun rays here
 
 
 def test_spanish_prompts() -> None:

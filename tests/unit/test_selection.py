@@ -123,3 +123,19 @@ def test_a_lora_tagged_with_the_concept_beats_a_neighbour(models_root: Path) -> 
     plan = plan_loras(lib, analyze_keywords("oil painting portrait, thick brushstrokes"), "sd15")
     names = [p.name for p in plan.loras]
     assert "oldMasterCanvas.safetensors" in names and "impastoBoost.safetensors" not in names
+
+
+def test_tags_decide_the_category_and_one_lora_per_named_tag(models_root: Path) -> None:
+    """A "..._fix" file name (a bug-fix release) does not make a watercolor style LoRA a detail tool; two
+    LoRAs that match only by the same whole tag ("fire") are one choice, not a stack."""
+    write_safetensors(models_root / "loras" / "xl_v4_fin_fix.safetensors", SD15_LORA)
+    (models_root / "loras" / "xl_v4_fin_fix.civitai.info").write_text(json.dumps({
+        "baseModel": "SD 1.5", "trainedWords": ["wtrclr"], "model": {"name": "Wet Paper", "tags": ["style", "watercolor"]}}))
+    for name in ("fireCaster", "flameHands"):
+        write_safetensors(models_root / "loras" / f"{name}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{name}.civitai.info").write_text(json.dumps({
+            "baseModel": "SD 1.5", "trainedWords": [name.lower()], "model": {"name": name, "tags": ["fire", "effect"]}}))
+    lib = scan(folders_under(models_root))
+    assert lib.find("loras", "xl_v4_fin_fix.safetensors").category == "style"
+    plan = plan_loras(lib, analyze_keywords("a phoenix rising out of fire"), "sd15")
+    assert len([p for p in plan.loras if p.name in ("fireCaster.safetensors", "flameHands.safetensors")]) == 1
