@@ -34,7 +34,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 13  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 14  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -302,7 +302,7 @@ def _with_records(entries: list[ModelEntry], cache_dir: Path) -> list[ModelEntry
 def _apply_info(entry: ModelEntry, info: Any) -> None:
     """Overlay one metadata source that outranks everything already merged."""
     entry.sources.insert(0, info.source)
-    entry.base_model = bases.canonical_base(info.base_model) or entry.base_model
+    entry.base_model = _finer_base(entry.base_model, bases.canonical_base(info.base_model))
     entry.title = info.title or entry.title
     entry.tags = _merge(info.tags, entry.tags)
     if info.trigger_words:
@@ -382,7 +382,7 @@ def describe(
     entry.problems.extend(problems)
     for info in reversed(infos):  # lowest precedence first, so better sources overwrite
         entry.sources.append(info.source)
-        entry.base_model = bases.canonical_base(info.base_model) or entry.base_model
+        entry.base_model = _finer_base(entry.base_model, bases.canonical_base(info.base_model))
         entry.title = info.title or entry.title
         entry.tags = _merge(info.tags, entry.tags)
         if info.trigger_words:
@@ -466,8 +466,32 @@ def _settle_family(entry: ModelEntry, detected: str) -> None:
         )
         entry.base_model = bases.DEFAULT_BASE_OF_FAMILY.get(detected)
     entry.family = detected if detected != bases.UNKNOWN else claimed
-    if entry.base_model is None:
-        entry.base_model = bases.DEFAULT_BASE_OF_FAMILY.get(entry.family)
+    default = bases.DEFAULT_BASE_OF_FAMILY.get(entry.family)
+    if entry.base_model in (None, default):
+        entry.base_model = _base_from_name(entry.name, entry.family) or entry.base_model or default
+
+
+def _finer_base(current: str | None, new: str | None) -> str | None:
+    """A better source's base, unless it only names the family that another source already narrowed:
+    A1111's "sd version" says SDXL for Pony and Illustrious models alike."""
+    if new is None:
+        return current
+    family = bases.family_of(new)
+    if current and new == bases.DEFAULT_BASE_OF_FAMILY.get(family) and bases.family_of(current) == family:
+        return current
+    return new
+
+
+# Bases within a family that folder and file names spell ("pony/", "..._il", "noobai"): tensors cannot tell.
+_NAMED_BASES = {"pony": "Pony", "illustrious": "Illustrious", "il": "Illustrious", "noobai": "NoobAI",
+                "noob": "NoobAI", "schnell": "Flux.1 S"}
+
+
+def _base_from_name(name: str, family: str) -> str | None:
+    """No metadata names the base: the folder or file name may ("pony/ponyAnimeFusion_v6.safetensors")."""
+    words = fold(split_camel(name)).split()
+    return next((base for word in words if (base := _NAMED_BASES.get(word)) and bases.family_of(base) == family),
+                None)
 
 
 def _derive(entry: ModelEntry) -> None:

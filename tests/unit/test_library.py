@@ -1,7 +1,9 @@
+import json
 import struct
 from pathlib import Path
 
 import pytest
+from model_files import SDXL_CHECKPOINT, SDXL_LORA, write_safetensors
 
 from services.library import folders_under, scan
 from services.safetensors_header import HeaderError, read_header
@@ -22,6 +24,20 @@ def test_families_and_sidecars(models_root: Path) -> None:
     assert oil.preferred_weight == 0.6
     assert oil.trigger_words == ["oil painting style"]
     assert oil.description == "Thick oil strokes"  # HTML reduced to text
+
+
+def test_a_coarse_base_does_not_undo_a_finer_one(models_root: Path) -> None:
+    """A1111's sidecar only knows "SDXL": kohya's Illustrious stays, and a "pony/" folder names the base
+    when nothing else does."""
+    illustrious = models_root / "loras" / "lineart_il.safetensors"
+    write_safetensors(illustrious, SDXL_LORA, {"ss_sd_model_name": "illustriousXL_v01.safetensors"})
+    illustrious.with_suffix(".json").write_text(json.dumps({"sd version": "SDXL", "activation text": "lineart"}))
+    write_safetensors(models_root / "checkpoints" / "pony" / "animeFusion_v6.safetensors", SDXL_CHECKPOINT)
+    (models_root / "checkpoints" / "pony" / "animeFusion_v6.json").write_text(json.dumps({"sd version": "SDXL"}))
+    lib = scan(folders_under(models_root))
+    assert lib.find("loras", "lineart_il.safetensors").base_model == "Illustrious"
+    assert lib.find("checkpoints", "pony/animeFusion_v6.safetensors").base_model == "Pony"
+    assert lib.find("checkpoints", "xl/juggerPhoto_xl.safetensors").base_model == "SDXL 1.0"
 
 
 def test_lora_manager_wins_over_a1111(models_root: Path) -> None:
