@@ -161,12 +161,15 @@ class Library:
 
 
 def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
-    """A ComfyUI-style models root: checkpoints/, loras/, vae/ (diffusion_models/ and unet/ count as checkpoints)."""
+    """A ComfyUI-style models root: checkpoints/, loras/, vae/, and diffusion_models/ (or unet/) whose files are
+    listed but never chosen as checkpoints: without their text encoders and VAE the checkpoint loader cannot
+    load them."""
     root = Path(models_root)
     return {
-        "checkpoints": [root / "checkpoints", root / "diffusion_models", root / "unet"],
+        "checkpoints": [root / "checkpoints"],
         "loras": [root / "loras"],
         "vae": [root / "vae"],
+        "diffusion_models": [root / "diffusion_models", root / "unet"],
     }
 
 

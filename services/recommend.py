@@ -111,15 +111,15 @@ def style_of_named_characters(analysis: PromptAnalysis, matches: list[Match]) ->
     ("Kaede Hoshino by the window" is anime when her LoRAs are)."""
     if not analysis.style_defaulted:
         return analysis
-    votes: dict[str, float] = {}
-    for m in matches:
-        if m.entry.category == "character" and m.entry.styles:
-            lean = max(m.entry.styles, key=lambda s: m.entry.styles[s])
-            votes[lean] = votes.get(lean, 0.0) + m.entry.styles[lean]
-    if not votes:
+    characters = [m.entry for m in matches if m.entry.category == "character" and m.entry.styles]
+    if not characters:
         return analysis
+    votes: dict[str, float] = {}
+    for entry in characters:
+        lean = max(entry.styles, key=lambda s: entry.styles[s])
+        votes[lean] = votes.get(lean, 0.0) + entry.styles[lean]
     style = max(votes, key=lambda s: votes[s])
-    named = next(m.entry.title or m.entry.name for m in matches if m.entry.category == "character")
+    named = characters[0].title or characters[0].name
     return with_style(analysis, style, f"No style words; the character you named ({named}) has {style} LoRAs, "
                                       f"so {style}.")
 

@@ -87,3 +87,13 @@ def test_pickle_files_are_listed_but_never_opened(models_root: Path) -> None:
     ckpt.write_bytes(b"\x80\x04 not really a pickle")
     entry = scan(folders_under(models_root)).find("checkpoints", "old.ckpt")
     assert entry is not None and entry.family == "unknown" and entry.problems == []
+
+
+def test_diffusion_models_are_listed_not_chosen(models_root: Path) -> None:
+    """A UNet-only file (diffusion_models/ or unet/) needs its own text encoders: indexed under its kind, never
+    handed to the checkpoint loader, and named with its real folder."""
+    write_safetensors(models_root / "unet" / "photoUnet.safetensors", SDXL_CHECKPOINT)
+    lib = scan(folders_under(models_root))
+    (unet,) = lib.of_kind("diffusion_models")
+    assert unet.name == "photoUnet.safetensors" and unet.family == "sdxl"
+    assert "photoUnet.safetensors" not in {e.name for e in lib.of_kind("checkpoints")}
