@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .analysis import PromptAnalysis
+from .analysis import PromptAnalysis, with_style
 from .feedback import Lean
 from .library import Library, ModelEntry
 from .vocabulary import FLAT_MEDIA, concepts_in, fold, words_in
@@ -143,6 +143,32 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
     return sorted(found, key=lambda m: (-m.score, m.entry.name))
 
 
+def style_of_named_characters(analysis: PromptAnalysis, matches: list[Match]) -> PromptAnalysis:
+    """A prompt without style words that names a character takes the style of that character's LoRAs
+    ("Kaede Hoshino by the window" is anime when her LoRAs are)."""
+    if not analysis.style_defaulted:
+        return analysis
+    characters = [m.entry for m in matches if m.entry.category == "character" and m.entry.styles]
+    if not characters:
+        return analysis
+    votes: dict[str, float] = {}
+    for entry in characters:
+        lean = max(entry.styles, key=lambda s: entry.styles[s])
+        votes[lean] = votes.get(lean, 0.0) + entry.styles[lean]
+    style = max(votes, key=lambda s: votes[s])
+    named = characters[0].title or characters[0].name
+    return with_style(analysis, style, f"No style words; the character you named ({named}) has {style} LoRAs, "
+                                      f"so {style}.")
+
+
+def matches_and_style(library: Library, analysis: PromptAnalysis) -> tuple[PromptAnalysis, list[Match]]:
+    """The LoRAs a prompt asks for, and its analysis with the style a named character gives it (matched again
+    in that style, so her style's LoRAs are not filtered out as fighting the default)."""
+    matches = matches_for(library, PromptKeys.of(analysis))
+    styled = style_of_named_characters(analysis, matches)
+    return (analysis, matches) if styled is analysis else (styled, matches_for(library, PromptKeys.of(styled)))
+
+
 def covered_groups(matches: list[Match], family: str) -> dict[str, float]:
     """Concept group -> best score among LoRAs of this family: what a checkpoint of the family can offer."""
     groups: dict[str, float] = {}
@@ -166,6 +192,10 @@ def plan_loras(
 ) -> LoraPlan:
     """`pinned`: LoRAs the user chose (name, weight or None for the recommended one), applied first;
     `excluded`: never applied; `leans`: what ratings of similar prompts say about each LoRA."""
+    if matches is None:
+        analysis, matches = matches_and_style(library, analysis)
+    else:
+        analysis = style_of_named_characters(analysis, matches)
     keys = PromptKeys.of(analysis)
     leans = leans or {}
     rejected: dict[str, str] = {}
@@ -186,7 +216,6 @@ def plan_loras(
         chosen.append((PlannedLora(entry.name, weight or 0.0, 0.0, entry.trigger_words, why, entry.base_model), entry))
     taken = {e.name for _, e in chosen}
     groups_taken: set[str] = set()
-    matches = matches if matches is not None else matches_for(library, keys)
     usable = [x for x in matches if x.entry.name not in excluded]
     candidates: list[dict[str, Any]] = []
     for m in matches:

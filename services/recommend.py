@@ -7,10 +7,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import PromptAnalysis, with_style
+from .analysis import PromptAnalysis
 from .feedback import Lean
 from .library import Library
-from .lora_scoring import LoraPlan, Match, PromptKeys, covered_groups, matches_for, plan_loras
+from .lora_scoring import (
+    LoraPlan,
+    Match,
+    PromptKeys,
+    covered_groups,
+    matches_and_style,
+    matches_for,
+    plan_loras,
+    style_of_named_characters,
+)
 from .ollama_analyzer import Shortlist
 from .selection import Selection, checkpoint_score, choose_checkpoint
 from .vocabulary import CONCEPT_STYLE
@@ -97,31 +106,12 @@ def select_checkpoint(
 ) -> tuple[Selection, list[Match]]:
     """The checkpoint for a prompt, knowing which families have the LoRAs it asks for."""
     choices = choices or Choices(checkpoint=pinned)
-    matches = matches_for(library, PromptKeys.of(analysis))
-    analysis = style_of_named_characters(analysis, matches)
+    analysis, matches = matches_and_style(library, analysis)
     families = {e.family for e in library.of_kind("checkpoints")}
     coverage = {family: covered_groups(matches, family) for family in families}
     selection = choose_checkpoint(library, analysis, choices.checkpoint or pinned, coverage, vram_gb, quality,
                                   choices.excluded_checkpoints, leans, choices.vae)
     return selection, matches
-
-
-def style_of_named_characters(analysis: PromptAnalysis, matches: list[Match]) -> PromptAnalysis:
-    """A prompt without style words that names a character takes the style of that character's LoRAs
-    ("Kaede Hoshino by the window" is anime when her LoRAs are)."""
-    if not analysis.style_defaulted:
-        return analysis
-    characters = [m.entry for m in matches if m.entry.category == "character" and m.entry.styles]
-    if not characters:
-        return analysis
-    votes: dict[str, float] = {}
-    for entry in characters:
-        lean = max(entry.styles, key=lambda s: entry.styles[s])
-        votes[lean] = votes.get(lean, 0.0) + entry.styles[lean]
-    style = max(votes, key=lambda s: votes[s])
-    named = characters[0].title or characters[0].name
-    return with_style(analysis, style, f"No style words; the character you named ({named}) has {style} LoRAs, "
-                                      f"so {style}.")
 
 
 def recommend(

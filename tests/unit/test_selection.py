@@ -139,3 +139,19 @@ def test_tags_decide_the_category_and_one_lora_per_named_tag(models_root: Path) 
     assert lib.find("loras", "xl_v4_fin_fix.safetensors").category == "style"
     plan = plan_loras(lib, analyze_keywords("a phoenix rising out of fire"), "sd15")
     assert len([p for p in plan.loras if p.name in ("fireCaster.safetensors", "flameHands.safetensors")]) == 1
+
+
+def test_lora_plan_alone_follows_the_named_characters_style(models_root: Path) -> None:
+    """The LoRA Recommender node plans on its own: a prompt with no style words naming an anime character keeps
+    an anime-only kimono LoRA (under the default realistic style it would be dropped as fighting it)."""
+    write_safetensors(models_root / "loras" / "kaedeA.safetensors", SD15_LORA)
+    (models_root / "loras" / "kaedeA.civitai.info").write_text(json.dumps({
+        "baseModel": "SD 1.5", "trainedWords": ["kaedehoshino"],
+        "model": {"name": "Kaede Hoshino", "type": "LORA", "tags": ["character", "anime", "anime style", "1girl"]}}))
+    write_safetensors(models_root / "loras" / "animeKimono.safetensors", SD15_LORA)
+    (models_root / "loras" / "animeKimono.civitai.info").write_text(json.dumps({
+        "baseModel": "SD 1.5", "trainedWords": ["kimono"],
+        "model": {"name": "Anime Kimono", "tags": ["kimono", "anime", "anime style", "cel shading"]}}))
+    lib = scan(folders_under(models_root))
+    plan = plan_loras(lib, analyze_keywords("Kaede Hoshino in a kimono at a festival"), "sd15")
+    assert {"kaedeA.safetensors", "animeKimono.safetensors"} <= {p.name for p in plan.loras}
