@@ -217,6 +217,9 @@ def fold(text: str) -> str:
     return " " + " ".join([variants.get(w, w) for w in words]) + " "
 
 
+_NOT_PLURALS = {"glasses"}  # eyewear, not glass
+
+
 @lru_cache(maxsize=1)
 def _variants() -> dict[str, str]:
     """Other spellings of the vocabulary's words -> the word: plurals, British -our/-re/-ise, grey.
@@ -240,7 +243,7 @@ def _variants() -> dict[str, str]:
             plural = spelling[:-1] + "ies" if spelling.endswith("y") and spelling[-2] not in "aeiou" else (
                 spelling + "es" if spelling.endswith(("s", "x", "ch", "sh")) else spelling + "s")
             for form in (spelling, plural):
-                if form != word and form not in known:
+                if form != word and form not in known and form not in _NOT_PLURALS:
                     variants.setdefault(form, word)
     return variants
 

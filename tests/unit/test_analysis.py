@@ -46,13 +46,14 @@ def test_paraphrase_reaches_the_concept() -> None:
 
 
 def test_spelling_hyphens_and_plurals_reach_the_concept() -> None:
-    from services.vocabulary import concepts_in
+    from services.vocabulary import concepts_in, fold
 
     assert "watercolor" in concepts_in("a lighthouse painted in watercolours")
     assert "low poly" in concepts_in("low-polygon mountains")
     assert "chibi" in concepts_in("super-deformed girl")
     assert "plate armor" in concepts_in("knights in armours")
     assert "dragon" in concepts_in("two dragons")
+    assert fold("girl with glasses").split() == ["girl", "with", "glasses"]  # eyewear, not glass
     assert analyze_keywords("anime-style boy on a rooftop").style == "anime"
     assert analyze_keywords("a girl drawn in the style of Japanese animation").style == "anime"
 
