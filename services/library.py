@@ -34,7 +34,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 15  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 16  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -521,7 +521,9 @@ def _derive(entry: ModelEntry) -> None:
     if title:
         names |= {title[0], "".join(title[:2])}
     entry.name_keys = sorted(names - GENERIC - {""})
-    entry.primary_concepts = sorted(concepts_in_words(title_words + stem_words))
+    trigger_words = fold(" , ".join(entry.trigger_words)).split()
+    entry.primary_concepts = sorted(concepts_in_words(title_words + stem_words).keys()
+                                    | concepts_in_words(trigger_words).keys())
     # The tags say what kind of LoRA it is; a file name's word ("..._fix" for a bug-fix release) only without them.
     tagged = {t.lower() for t in entry.tags} | set(content_words(tag_words))
     entry.category = _category(tagged) or _category(set(content_words(title_words + stem_words)))

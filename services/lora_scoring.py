@@ -269,7 +269,7 @@ def _best_of_group(first: Match, matches: list[Match], family: str, base_model: 
                    leans: dict[tuple[str, str], Lean] | None = None) -> Match:
     """Among LoRAs for the same concept: the exact base model first (Pony on Pony), then what ratings of
     similar prompts prefer, then one tagged with the concept's own name (an "oil painting" LoRA before an
-    "impasto" one), then the one whose title names it, then known metadata."""
+    "impasto" one), then the one whose title or trigger word names it, then known metadata."""
     leans = leans or {}
     same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
     own_name = fold(first.group).strip()

@@ -20,7 +20,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "pixel art": ("pixel art", "pixelart", "pixel-art", "pixelated", "8-bit", "16-bit", "8bit", "16bit", "sprite",
                   "sprites", "retro game", "old console game", "arte pixelado", "pixel", "pxl art"),
     "watercolor": ("watercolor", "watercolour", "aquarelle", "acuarela", "watercolor painting"),
-    "oil painting": ("oil painting", "oil paint", "oils", "oleo", "pintura al oleo", "impasto", "oil on canvas",
+    "oil painting": ("oil painting", "oil paint", "oils", "oleo", "pintura al oleo", "oil on canvas", "old masters",
                      "classic oil"),
     "ink wash": ("ink wash", "inkwash", "sumi-e", "sumie", "sumi e", "chinese painting", "tinta china",
                  "ink wash painting", "brush and ink", "ink painting", "ink brush painting", "suibokuga", "suiboku",

@@ -155,3 +155,25 @@ def test_lora_plan_alone_follows_the_named_characters_style(models_root: Path) -
     lib = scan(folders_under(models_root))
     plan = plan_loras(lib, analyze_keywords("Kaede Hoshino in a kimono at a festival"), "sd15")
     assert {"kaedeA.safetensors", "animeKimono.safetensors"} <= {p.name for p in plan.loras}
+
+
+def test_a_lora_whose_trigger_names_the_concept_beats_a_texture_one(models_root: Path) -> None:
+    """Neither is tagged "oil painting"; the one whose trigger word names it ("classic oil painting") is the
+    oil painting LoRA, the impasto texture one (trained on oil paintings too) is not."""
+    write_safetensors(models_root / "loras" / "thickPaint.safetensors", SD15_LORA,
+                      {"ss_tag_frequency": json.dumps({"5_x": {"impasto": 3, "oil painting (medium)": 3}})})
+    (models_root / "loras" / "thickPaint.civitai.info").write_text(json.dumps({
+        "baseModel": "SD 1.5", "trainedWords": ["impasto"], "model": {"name": "Thick Paint", "tags": ["painterly"]}}))
+    write_safetensors(models_root / "loras" / "museumPiece.safetensors", SD15_LORA)
+    (models_root / "loras" / "museumPiece.civitai.info").write_text(json.dumps({
+        "baseModel": "SD 1.5", "trainedWords": ["classic oil painting"],
+        "model": {"name": "Museum Piece", "tags": ["oils", "classical painting"]}}))
+    (models_root / "loras" / "oilPaint.json").unlink()
+    (models_root / "loras" / "oilPaint.safetensors").unlink()
+    for subject in ("dragon", "kimono", "mecha", "underwater", "steampunk", "chibi"):  # a library, not just two
+        write_safetensors(models_root / "loras" / f"{subject}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{subject}.civitai.info").write_text(json.dumps({
+            "baseModel": "SD 1.5", "trainedWords": [subject], "model": {"name": subject, "tags": [subject]}}))
+    lib = scan(folders_under(models_root))
+    plan = plan_loras(lib, analyze_keywords("(oil painting:1.2) of a lady, impasto brushwork"), "sd15")
+    assert "museumPiece.safetensors" in [p.name for p in plan.loras]
