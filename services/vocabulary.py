@@ -222,8 +222,9 @@ _NOT_PLURALS = {"glasses"}  # eyewear, not glass
 
 @lru_cache(maxsize=1)
 def _variants() -> dict[str, str]:
-    """Other spellings of the vocabulary's words -> the word: plurals, British -our/-re/-ise, grey.
-    Only words the vocabulary knows, and never a form that is a vocabulary word itself ("oils")."""
+    """Other spellings of the vocabulary's words -> the word: plurals, British -our, grey. Only words the
+    vocabulary knows, and never a form that is a vocabulary word itself ("oils"). No -er/-re rule: the
+    vocabulary has no centre or theatre, and "postre" (Spanish: dessert) is not a poster."""
     phrases = [p for concept, ps in CONCEPTS.items() for p in (concept, *ps)]
     phrases += [cue for cues in STYLE_CUES.values() for cue in cues]
     known = {w for p in phrases for w in _SEPARATORS.sub(" ", p.lower()).split()}
@@ -234,10 +235,6 @@ def _variants() -> dict[str, str]:
         spellings = {word}
         if word.endswith("or"):
             spellings.add(word[:-2] + "our")  # colour, armour
-        if word.endswith("er"):
-            spellings.add(word[:-2] + "re")  # centre, theatre
-        if word.endswith("iz") or "ize" in word:
-            spellings.add(word.replace("ize", "ise"))
         spellings.add(word.replace("gray", "grey"))
         for spelling in spellings:
             plural = spelling[:-1] + "ies" if spelling.endswith("y") and spelling[-2] not in "aeiou" else (

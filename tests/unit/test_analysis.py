@@ -54,6 +54,7 @@ def test_spelling_hyphens_and_plurals_reach_the_concept() -> None:
     assert "plate armor" in concepts_in("knights in armours")
     assert "dragon" in concepts_in("two dragons")
     assert fold("girl with glasses").split() == ["girl", "with", "glasses"]  # eyewear, not glass
+    assert fold("un postre de chocolate").split() == ["un", "postre", "de", "chocolate"]  # dessert, not poster
     assert analyze_keywords("anime-style boy on a rooftop").style == "anime"
     assert analyze_keywords("a girl drawn in the style of Japanese animation").style == "anime"
 
