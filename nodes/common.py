@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import folder_paths
+from aiohttp import web
 from comfy_api.latest import io
 
 from ..services.feedback import record_from_image
 from ..services.library import Library, scan
 from ..services.online import CIVITAI_HOSTS
+from ..services.request_guard import refusal
 from ..services.settings import PackSettings, read_settings, settings_file
 
 CATEGORY = "Intelligent Generation"
@@ -101,3 +105,21 @@ async def lookup_request(request: Any) -> dict[str, Any] | str:
     if host is not None and host not in CIVITAI_HOSTS:
         return f"host must be one of {', '.join(CIVITAI_HOSTS)}"
     return body
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def editor_only(handler: Handler) -> Handler:
+    """For a route that changes something or goes online: 403 unless the editor or a script on this machine
+    sent it (services/request_guard: no foreign or `null` origin, no rebinding Host, JSON bodies only)."""
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        from comfy.cli_args import args
+
+        problem = refusal(request.method, request.headers, [str(args.listen or "")])
+        if problem:
+            return web.json_response({"error": problem, "reason": "forbidden"}, status=403)
+        return await handler(request)
+
+    return guarded

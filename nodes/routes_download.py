@@ -32,7 +32,7 @@ from ..services import base_model as bases
 from ..services.acquisition import search_candidates, searchable, searchable_names
 from ..services.download import KINDS, DownloadError, DownloadRequest
 from ..services.online import HardenedSession, SettingsError
-from .common import lookup_request
+from .common import editor_only, lookup_request, pack_settings
 from .download_model import Notify, run_download, send_event
 from .metadata_fetcher import online_settings
 
@@ -102,6 +102,7 @@ def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Download
         return web.json_response({"job": jobs.status()})
 
     @routes.post(PREFIX + "/download")
+    @editor_only
     async def post_download(request: web.Request) -> web.Response:
         body = await lookup_request(request)
         if isinstance(body, str):
@@ -111,6 +112,10 @@ def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Download
             target = target.checked()
         except DownloadError as exc:
             return _error(400, str(exc), exc.reason)
+        if target.allow_pickle and pack_settings().download_pickle_over_http != "allow":
+            return _error(403, "pickle files (.ckpt, .pt, .bin) can run code and are not downloaded through the "
+                          "editor's routes; use the Download Model node with allow_pickle, or allow it in "
+                          "Settings > Intelligent Generation > Downloads", "pickle_refused")
         confirm = body.get("confirm") is True
         what = f"{target.kind}: " + (f"civitai {target.civitai_version}" if target.site == "civitai"
                                      else f"{target.hf_repo}/{target.hf_file}")
@@ -139,6 +144,7 @@ def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Download
         return web.json_response(searchable_names())
 
     @routes.post(PREFIX + "/download/candidates")
+    @editor_only
     async def post_candidates(request: web.Request) -> web.Response:
         body = await lookup_request(request)
         if isinstance(body, str):

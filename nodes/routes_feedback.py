@@ -7,13 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from ..services.feedback import FeedbackError, FeedbackStore
-from .common import cache_dir, saved_record
+from .common import cache_dir, editor_only, saved_record
 
 PREFIX = "/intelligent-generation"
 
 
 def register(routes: Any) -> None:
     @routes.post(f"{PREFIX}/feedback")
+    @editor_only
     async def rate(request: web.Request) -> web.Response:
         try:
             body = await request.json()
@@ -30,10 +31,12 @@ def register(routes: Any) -> None:
         return web.json_response({"ratings": FeedbackStore(cache_dir()).export()})
 
     @routes.delete(f"{PREFIX}/feedback")
+    @editor_only
     async def delete_all(request: web.Request) -> web.Response:
         return web.json_response({"deleted": FeedbackStore(cache_dir()).delete()})
 
     @routes.delete(f"{PREFIX}/feedback/{{generation_id}}")
+    @editor_only
     async def delete_one(request: web.Request) -> web.Response:
         deleted = FeedbackStore(cache_dir()).delete(request.match_info["generation_id"])
         return web.json_response({"deleted": deleted}, status=200 if deleted else 404)

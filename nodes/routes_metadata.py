@@ -32,7 +32,7 @@ from ..services.library import KINDS, Library, describe
 from ..services.metadata_fetch import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
 from ..services.model_records import load_record, public_view
 from ..services.online import OnlineSettings, SettingsError
-from .common import cache_dir, load_library, lookup_request
+from .common import cache_dir, editor_only, load_library, lookup_request
 from .metadata_fetcher import online_settings
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
         return web.json_response({"job": jobs.status()})
 
     @routes.post(PREFIX + "/metadata/fetch")
+    @editor_only
     async def post_fetch(request: web.Request) -> web.Response:
         """Runs the fetch and answers when it is done: the counts (as the command line prints them) at the
         top level, with the job and each file's outcome. Progress meanwhile as server events."""

@@ -82,7 +82,7 @@ class SaveWithMetadata(io.ComfyNode):
         if problem is not True:
             raise ValueError(f"Save With Metadata: {problem}")
         output_dir = Path(folder_paths.get_output_directory())
-        folder = output_dir / safe_subfolder(subfolder)
+        folder = output_dir / safe_subfolder(subfolder)  # names are made safe, then checked again at the write
         graph = cls.hidden.prompt if cls.hidden else None
         extra = cls.hidden.extra_pnginfo if cls.hidden else None
         node_id = cls.hidden.unique_id if cls.hidden else None
@@ -115,7 +115,7 @@ class SaveWithMetadata(io.ComfyNode):
             names = candidates(filename_mode, folder, record.get("prompt", ""), now, name_pattern,
                                seed=_int(record["settings"].get("seed")), model=record["checkpoint"].get("name"))
             try:
-                path = _write_unique(Image.fromarray(pixels), folder, names, chunks, format, quality,
+                path = _write_unique(Image.fromarray(pixels), output_dir, folder, names, chunks, format, quality,
                                      record if sidecar else None)
             except SaveError as exc:
                 raise ValueError(f"Save With Metadata: {exc}") from exc
@@ -124,17 +124,17 @@ class SaveWithMetadata(io.ComfyNode):
         return io.NodeOutput(ui=ui.SavedImages(results))
 
 
-def _write_unique(image: Image.Image, folder: Path, names: Iterator[str], chunks: dict[str, str], fmt: str, quality: int,
-                  record: dict | None) -> Path:
+def _write_unique(image: Image.Image, root: Path, folder: Path, names: Iterator[str], chunks: dict[str, str],
+                  fmt: str, quality: int, record: dict | None) -> Path:
     for stem in itertools.islice(names, NAME_TRIES):
         try:
-            path = write_image(image, folder, stem, chunks, fmt, quality)
+            path = write_image(image, folder, stem, chunks, fmt, quality, root=root)
         except FileExistsError:
             continue  # another name; an existing file is never replaced
         if record is None:
             return path
         try:
-            write_json(folder, stem, record)
+            write_json(folder, stem, record, root=root)
             return path
         except FileExistsError:
             path.unlink()  # the pair shares one name: try the next

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from .lora_tags import find_lora_tags
 from .vocabulary import STYLES, concepts_in, fold, style_scores, words_in
 
 CONTENT_WORDS: dict[str, tuple[str, ...]] = {
@@ -56,11 +57,12 @@ BASE_SYNTAX = (("score 9", "Pony"), ("score 8 up", "Pony"), ("source anime", "Po
                ("very awa", "Illustrious"))
 ANALYSIS_SCHEMA_VERSION = 1
 
-_WEIGHT_SPANS = re.compile(r"\(([^():]+):\s*([-+]?\d*\.?\d+)\s*\)")
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"  # one way to match each number: untrusted text must not backtrack
+_WEIGHT_SPANS = re.compile(r"\(([^():]+):\s*(" + _NUMBER + r")\s*\)")
 _BRACKETED = re.compile(r"\[([^\[\]]+)\]")
 _EMBEDDING = re.compile(r"\bembedding:[\w.\-]+", re.IGNORECASE)
-_LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([-+]?\d*\.?\d+))?[^>]*>", re.IGNORECASE)
-_WEIGHTED = re.compile(r"\(([^():]+):[-+]?\d*\.?\d+\)")
+_WEIGHTED = re.compile(r"\(([^():]+):" + _NUMBER + r"\)")
+_COMMA_RUN = re.compile(r",(?:\s*,)+")  # starts at a comma: a run of blanks is never rescanned
 
 
 @dataclass
@@ -128,10 +130,17 @@ def with_style(analysis: PromptAnalysis, style: str, reason: str) -> PromptAnaly
 
 def split_user_loras(prompt: str) -> tuple[str, list[UserLora]]:
     """Remove `<lora:name:weight>` tags from the prompt and return them separately."""
-    loras = [UserLora(m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0) for m in _LORA_TAG.finditer(prompt)]
-    cleaned = _LORA_TAG.sub("", prompt)
-    cleaned = re.sub(r"\s*,\s*(,\s*)+", ", ", cleaned)
-    return cleaned.strip(" ,\n\t"), loras
+    tags = [t for t in find_lora_tags(prompt) if t.name]
+    loras = [UserLora(t.name, 1.0 if t.weight is None else t.weight) for t in tags]
+    kept, pos = [], 0
+    for tag in tags:
+        kept.append(prompt[pos:tag.start])
+        pos = tag.end
+    kept.append(prompt[pos:])
+    pieces = _COMMA_RUN.split("".join(kept))
+    if len(pieces) > 1:  # ", , ," left where tags were: one comma, blanks around it dropped
+        pieces = [pieces[0].rstrip(), *(p.strip() for p in pieces[1:-1]), pieces[-1].lstrip()]
+    return ", ".join(pieces).strip(" ,\n\t"), loras
 
 
 def normalise(text: str) -> str:

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
+from .lora_tags import lora_tags
 from .model_records import (
     MAX_DESCRIPTION,
     MAX_NAME,
@@ -28,7 +29,6 @@ from .model_records import (
 from .online import Answer, HardenedSession, OnlineError
 
 BULK_LIMIT = 100  # CivitAI's limit for POST /model-versions/by-hash
-_LORA_TAG = re.compile(r"<lora:[^:>]+:(-?[0-9.]+)[^>]*>", re.IGNORECASE)
 _SIZE = re.compile(r"^\s*(\d{2,5})\s*x\s*(\d{2,5})\s*$")
 
 
@@ -156,7 +156,7 @@ def _weight(version: dict[str, Any], autov2: str | None) -> float | None:
         if mine:
             weights.append(clean_float(mine[0].get("weight"), -3.0, 3.0))
             continue
-        tags = _LORA_TAG.findall(meta["prompt"]) if isinstance(meta.get("prompt"), str) else []
+        tags = [w for _, w in lora_tags(meta["prompt"])] if isinstance(meta.get("prompt"), str) else []
         if len(tags) == 1:
             weights.append(clean_float(tags[0], -3.0, 3.0))
     found = [w for w in weights if w is not None]

@@ -160,8 +160,15 @@ def _link(tmp: Path, target: Path) -> None:
         os.rename(tmp, target)
 
 
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path` stays in `root` once '..' and the like are resolved (as ComfyUI's SaveImage judges it;
+    a symlink the user put inside the output folder is the user's own choice)."""
+    base = os.path.abspath(root)
+    return os.path.commonpath([base, os.path.abspath(path)]) == base
+
+
 def write_image(image: Any, folder: Path, stem: str, chunks: dict[str, str], fmt: str = "png",
-                quality: int = 90, compress_level: int = 4) -> Path:
+                quality: int = 90, compress_level: int = 4, root: Path | None = None) -> Path:
     """Write `image` (a PIL image) as `<folder>/<stem>.<ext>` with the chunks as metadata.
 
     `stem` may hold '/' for subfolders. Raises FileExistsError when the name is
@@ -171,7 +178,7 @@ def write_image(image: Any, folder: Path, stem: str, chunks: dict[str, str], fmt
 
     if fmt not in EXTENSIONS:
         raise ValueError(f"Unknown image format {fmt!r}; use one of {', '.join(FORMATS)}.")
-    target = folder / f"{stem}{EXTENSIONS[fmt]}"
+    target = _checked(folder / f"{stem}{EXTENSIONS[fmt]}", root)
     options: dict[str, Any] = {}
     if fmt == "png":
         info = PngInfo()
@@ -191,10 +198,17 @@ def write_image(image: Any, folder: Path, stem: str, chunks: dict[str, str], fmt
     return _atomic_write(target, lambda f: image.save(f, format=save_format, **options))
 
 
-def write_json(folder: Path, stem: str, data: dict[str, Any]) -> Path:
+def write_json(folder: Path, stem: str, data: dict[str, Any], root: Path | None = None) -> Path:
     """`<folder>/<stem>.json`, atomically, never replacing a file."""
     text = json.dumps(data, ensure_ascii=False, indent=2).encode()
-    return _atomic_write(folder / f"{stem}.json", lambda f: f.write(text))
+    return _atomic_write(_checked(folder / f"{stem}.json", root), lambda f: f.write(text))
+
+
+def _checked(target: Path, root: Path | None) -> Path:
+    """The last check, on the very path about to be written: whatever made the name, it stays in `root`."""
+    if root is not None and not inside(target, root):
+        raise SaveError(f"{target.name!r} would be written outside the output folder; nothing was written.")
+    return target
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:

@@ -8,7 +8,6 @@ newline are JSON-quoted, as A1111 does.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 # ComfyUI sampler/scheduler names -> A1111's, so readers show familiar names.
@@ -27,7 +26,6 @@ SCHEDULER_NAMES = {
 
 _SAMPLER_OF = {v: k for k, v in SAMPLER_NAMES.items()}
 _SCHEDULER_OF = {v: k for k, v in SCHEDULER_NAMES.items()}
-_LORA_TAG = re.compile(r"<lora:([^:>]+):([-+]?\d*\.?\d+)[^>]*>", re.IGNORECASE)
 
 
 def quote(value: Any) -> str:
@@ -96,20 +94,33 @@ def parse_infotext(text: str) -> dict[str, Any]:
             negative = "\n".join([line[len("Negative prompt: ") :], *lines[i + 1 :]])
             break
         prompt_lines.append(line)
+    return {"prompt": "\n".join(prompt_lines), "negative_prompt": negative, "settings": _settings(settings_line)}
+
+
+def _settings(line: str) -> dict[str, Any]:
+    """`k: v, k: "quoted, v"` pairs, read by position (no copy of the rest per pair: linear in the line)."""
     settings: dict[str, Any] = {}
     decoder = json.JSONDecoder()
-    rest = settings_line
-    while rest:
-        key, _, rest = rest.partition(": ")
-        if rest.startswith('"'):
-            value, end = decoder.raw_decode(rest)
-            rest = rest[end:]
+    pos, end = 0, len(line)
+    while pos < end:
+        colon = line.find(": ", pos)
+        if colon < 0:
+            key, value, pos = line[pos:], "", end
         else:
-            value, _, rest = rest.partition(",")
-            rest = "," + rest if rest else ""
+            key, value, pos = line[pos:colon], "", colon + 2
+            if line.startswith('"', pos):
+                try:
+                    value, pos = decoder.raw_decode(line, pos)
+                except ValueError:  # an unclosed quote: the rest is this value
+                    value, pos = line[pos:], end
+            else:
+                comma = line.find(",", pos)
+                comma = end if comma < 0 else comma
+                value, pos = line[pos:comma], comma
         settings[key.strip()] = value.strip() if isinstance(value, str) else value
-        rest = rest.lstrip(",").lstrip()
-    return {"prompt": "\n".join(prompt_lines), "negative_prompt": negative, "settings": settings}
+        while pos < end and line[pos] in ", ":
+            pos += 1
+    return settings
 
 
 def comfy_sampler(sampler: str | None, scheduler: str | None) -> tuple[str | None, str | None]:
@@ -127,11 +138,3 @@ def comfy_sampler(sampler: str | None, scheduler: str | None) -> tuple[str | Non
             _SCHEDULER_OF.get(scheduler, scheduler) if scheduler else None)
 
 
-def lora_tags(prompt: str) -> list[tuple[str, float]]:
-    """`<lora:name:weight>` tags, as A1111 writes LoRAs into the prompt."""
-    return [(name, float(weight)) for name, weight in _LORA_TAG.findall(prompt)]
-
-
-def without_lora_tags(prompt: str) -> str:
-    """The prompt as A1111 encodes it: its extra networks take the tags out first."""
-    return re.sub(r"[ \t]*<lora:[^>]*>", "", prompt).strip()

@@ -30,17 +30,23 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f
 
 def slugify(text: str) -> str:
     """ASCII words of the prompt, joined by '-', without weighting syntax or LoRA tags."""
-    text = re.sub(r"<[^>]*>", " ", text)
-    text = re.sub(r":[-+]?\d*\.?\d+", " ", text)
+    text = re.sub(r"<[^<>]*>", " ", text)  # [^<>]: a run of '<' is never rescanned
+    text = re.sub(r":[-+]?(?:\d+(?:\.\d*)?|\.\d+)", " ", text)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     slug = "-".join(words[:SLUG_WORDS])[:SLUG_CHARS].strip("-")
     return slug or "image"
 
 
+def fold(text: str) -> str:
+    """ASCII as the file system will see it, with '/' for every separator. Names are checked after this:
+    it is what turns U+2025 into '..' and U+FF0F into '/'."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().replace("\\", "/")
+
+
 def _ascii(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _UNSAFE.sub("_", text)
+    """One name: folded, and a separator the folding made is no separator."""
+    return _UNSAFE.sub("_", fold(text).replace("/", "_"))
 
 
 def safe_part(text: str) -> str:
@@ -65,7 +71,7 @@ def _safe_counted(text: str) -> str:
 
 def check_relative(path: str, what: str) -> str | None:
     """Why `path` would leave the output folder (absolute, a drive, `..`), or None when it stays inside."""
-    text = path.strip().replace("\\", "/")
+    text = fold(path).strip()
     if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
         return f"{what} {path!r} is absolute; give a path inside ComfyUI's output folder."
     if any(part.strip() == ".." for part in text.split("/")):
@@ -75,7 +81,9 @@ def check_relative(path: str, what: str) -> str | None:
 
 def safe_subfolder(path: str) -> str:
     """A checked subfolder (see `check_relative`) made safe part by part; '' for none."""
-    parts = [safe_part(p) for p in path.replace("\\", "/").split("/") if p.strip() not in ("", ".")]
+    if check_relative(path, "Subfolder"):
+        raise ValueError(check_relative(path, "Subfolder"))
+    parts = [safe_part(p) for p in fold(path).split("/") if p.strip() not in ("", ".")]
     return "/".join(p for p in parts if p)
 
 
@@ -84,7 +92,7 @@ def check_pattern(pattern: str) -> str | None:
     problem = check_relative(pattern, "Name pattern")
     if problem:
         return problem
-    text = pattern.strip().replace("\\", "/")
+    text = fold(pattern).strip()
     if not text or text.endswith("/"):
         return f"The name pattern {pattern!r} has no file name; try {DEFAULT_PATTERN}"
     for match in _TOKEN.finditer(text):
@@ -129,9 +137,9 @@ def _render(pattern: str, now: datetime, guid: uuid.UUID, prompt: str, seed: int
             raise ValueError(f"Unknown token {{{name}}} in the name pattern; use {', '.join(TOKENS)}.")
         text = _token_value(name, arg, now, guid, prompt, seed, model)
         # Only {date} may add folders; other values are one name each.
-        return text if name in ("date", "counter") else text.replace("/", "_").replace("\\", "_")
+        return text if name in ("date", "counter") else fold(text).replace("/", "_")
 
-    rendered = _TOKEN.sub(value, pattern.strip().replace("\\", "/"))
+    rendered = _TOKEN.sub(value, fold(pattern).strip())
     parts = [p for p in rendered.split("/") if p.strip() not in ("", ".")]
     if any(p.strip() == ".." for p in parts):
         raise ValueError("The name pattern must stay inside the output folder ('..' is not allowed).")

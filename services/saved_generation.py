@@ -16,7 +16,8 @@ from typing import Any
 
 from .generation_record import settings_from_graph
 from .image_file import RECORD_KEY
-from .infotext import comfy_sampler, lora_tags, parse_infotext, without_lora_tags
+from .infotext import comfy_sampler, parse_infotext
+from .lora_tags import lora_tags, without_lora_tags
 
 FIELDS = ("prompt", "negative_prompt", "seed", "steps", "cfg", "sampler", "scheduler", "width", "height",
           "checkpoint", "loras")
@@ -65,7 +66,7 @@ def _from_parameters(text: str) -> dict[str, Any]:
     if size:
         found["width"], found["height"] = int(size.group(1)), int(size.group(2))
     if s.get("Steps") is not None:  # a real settings line: the prompts are known, even when empty
-        found["prompt"], found["negative_prompt"] = without_lora_tags(parsed["prompt"]), parsed["negative_prompt"]
+        found["prompt"], found["negative_prompt"] = without_lora_tags(parsed["prompt"]).strip(), parsed["negative_prompt"]
     found["loras"] = [{"name": n, "weight": w} for n, w in lora_tags(parsed["prompt"])] or None
     return found
 

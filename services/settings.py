@@ -23,6 +23,7 @@ SETTINGS_FILE = "comfy.settings.json"
 DEFAULT_USER = "default"  # ComfyUI's user when it runs without --multi-user
 LOOKUP_HOSTS = ("https://civitai.com", "https://civitai.red")
 QUALITIES = ("fast", "balanced", "high", "ultra")
+PICKLE_OVER_HTTP = ("refuse", "allow")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class PackSettings:
     lookup_proxy: str = ""
     naming_mode: str = "standard"
     quality: str = "balanced"
+    # Whether the editor's download route may fetch pickle files (.ckpt, .pt, .bin: they can run code).
+    download_pickle_over_http: str = PICKLE_OVER_HTTP[0]
 
     def to_ids(self) -> dict[str, Any]:
         """Setting id -> value, as the frontend names them."""
@@ -50,6 +53,7 @@ SETTING_IDS = {
     "lookup_proxy": "IntelligentGeneration.Lookup.Proxy",
     "naming_mode": "IntelligentGeneration.Save.NamingMode",
     "quality": "IntelligentGeneration.Generation.Quality",
+    "download_pickle_over_http": "IntelligentGeneration.Download.PickleOverHttp",
 }
 
 # A stored value outside these choices (an older version, a hand edit) falls back to the default.
@@ -57,6 +61,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "lookup_host": LOOKUP_HOSTS,
     "naming_mode": MODES,
     "quality": QUALITIES,
+    "download_pickle_over_http": PICKLE_OVER_HTTP,
 }
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .lora_tags import lora_tags
+
 log = logging.getLogger(__name__)
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
@@ -38,7 +40,7 @@ class SidecarInfo:
 
 
 def html_to_text(value: Any) -> str:
-    text = re.sub(r"<[^>]+>", " ", str(value or ""))
+    text = re.sub(r"<[^<>]+>", " ", str(value or ""))  # [^<>]: a run of '<' is never rescanned
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
@@ -97,7 +99,6 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-_LORA_TAG = re.compile(r"<lora:[^:>]+:([-+]?\d*\.?\d+)>")
 
 
 def _from_images(images: Any) -> tuple[dict[str, Any], float | None]:
@@ -117,8 +118,8 @@ def _from_images(images: Any) -> tuple[dict[str, Any], float | None]:
         if isinstance(size, str) and re.fullmatch(r"\d{2,5}x\d{2,5}", size):
             found["width"], found["height"] = (int(v) for v in size.split("x"))
         prompt = meta.get("prompt")
-        match = _LORA_TAG.search(prompt) if isinstance(prompt, str) else None
-        return found, _float(match.group(1)) if match else None
+        tags = lora_tags(prompt) if isinstance(prompt, str) else []
+        return found, _float(tags[0][1]) if tags else None
     return {}, None
 
 

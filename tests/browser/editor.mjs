@@ -155,7 +155,7 @@ const explanations = () => page.evaluate(() => window.comfyAPI.app.app.graph.nod
   .filter(([, text]) => text !== null));
 
 const SETTING_IDS = ["Ollama.URL", "Ollama.Model", "Ollama.KeepAlive", "Lookup.Host", "Lookup.Proxy",
-  "Save.NamingMode", "Generation.Quality"].map((n) => `IntelligentGeneration.${n}`);
+  "Save.NamingMode", "Generation.Quality", "Download.PickleOverHttp"].map((n) => `IntelligentGeneration.${n}`);
 
 const serverSettings = async () => (await serverJson("/intelligent-generation/settings")).body?.settings;
 

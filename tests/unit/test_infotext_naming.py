@@ -1,6 +1,7 @@
 import re
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,34 @@ def test_slug_is_safe_everywhere() -> None:
     slug = slugify('con/\\:*?"<>| 漢字 ' + "word " * 30)
     assert re.fullmatch(r"[a-z0-9-]+", slug) and len(slug) <= 40
     assert slugify("漢字") == "image"
+
+
+@pytest.mark.parametrize("text", ["x／‥／‥／escape_{counter}", "／tmp／x_{counter}", "a\\..\\b", "‥/x", "x/︰/y",
+                                  "ａ／‥／b", "C:x", "Ｃ：／x"])
+def test_names_are_checked_after_the_normalisation_that_makes_them(text: str) -> None:
+    from services.image_file import inside
+    from services.naming import check_pattern, check_relative, safe_subfolder
+
+    problem_subfolder, problem_pattern = check_relative(text, "Subfolder"), check_pattern(text)
+    root = Path("/srv/out")
+    for made in ([] if problem_subfolder else [safe_subfolder(text)]) + \
+            ([] if problem_pattern else [make_name("custom", "p", pattern=text)]):
+        assert inside(root / made, root), made  # whatever is not refused stays inside
+        assert ".." not in made.split("/") and not made.startswith("/")
+    if "‥" in text or "tmp" in text:
+        assert problem_subfolder and problem_pattern
+
+
+def test_the_write_itself_refuses_a_path_outside_the_output_folder(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from services.image_file import SaveError, write_image, write_json
+
+    root = tmp_path / "output"
+    root.mkdir()
+    with pytest.raises(SaveError, match="outside the output folder"):
+        write_image(Image.new("RGB", (4, 4)), root, "../escape", {}, root=root)
+    with pytest.raises(SaveError, match="outside the output folder"):
+        write_json(root / "sub", "../../x", {}, root=root)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["output"]  # nothing written anywhere
+    assert write_image(Image.new("RGB", (4, 4)), root / "a", "b", {}, root=root) == root / "a" / "b.png"

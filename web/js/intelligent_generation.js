@@ -865,7 +865,8 @@ var SETTING_IDS = {
 	lookupHost: "IntelligentGeneration.Lookup.Host",
 	lookupProxy: "IntelligentGeneration.Lookup.Proxy",
 	namingMode: "IntelligentGeneration.Save.NamingMode",
-	quality: "IntelligentGeneration.Generation.Quality"
+	quality: "IntelligentGeneration.Generation.Quality",
+	downloadPickleOverHttp: "IntelligentGeneration.Download.PickleOverHttp"
 };
 var PROXY_SCHEMES = [
 	"socks5h://",
@@ -982,6 +983,19 @@ var SETTINGS = [
 			"ultra"
 		],
 		defaultValue: "balanced"
+	},
+	{
+		id: SETTING_IDS.downloadPickleOverHttp,
+		category: [
+			TAB,
+			"Downloads",
+			"Pickle files"
+		],
+		name: "Pickle files through the editor's download route",
+		tooltip: "A .ckpt, .pt or .bin file can run code when loaded. refuse: only the Download Model node (with allow_pickle) fetches them.",
+		type: "combo",
+		options: ["refuse", "allow"],
+		defaultValue: "refuse"
 	}
 ];
 // web/src/styles.ts

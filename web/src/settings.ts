@@ -17,6 +17,7 @@ export const SETTING_IDS = {
   lookupProxy: "IntelligentGeneration.Lookup.Proxy",
   namingMode: "IntelligentGeneration.Save.NamingMode",
   quality: "IntelligentGeneration.Generation.Quality",
+  downloadPickleOverHttp: "IntelligentGeneration.Download.PickleOverHttp",
 } as const;
 
 // As services/online.py: socks5:// would resolve host names here, outside the proxy.
@@ -100,5 +101,14 @@ export const SETTINGS: SettingParams[] = [
     type: "combo",
     options: ["fast", "balanced", "high", "ultra"],
     defaultValue: "balanced",
+  },
+  {
+    id: SETTING_IDS.downloadPickleOverHttp,
+    category: [TAB, "Downloads", "Pickle files"],
+    name: "Pickle files through the editor's download route",
+    tooltip: "A .ckpt, .pt or .bin file can run code when loaded. refuse: only the Download Model node (with allow_pickle) fetches them.",
+    type: "combo",
+    options: ["refuse", "allow"],
+    defaultValue: "refuse",
   },
 ];
