@@ -4,7 +4,7 @@ Prints: cold index time (files already on disk, empty index), warm start (index
 present, nothing changed), rescan after one file changed, and recommend latency
 p50/p95 over a set of prompts. Each index timing is repeated (--runs, --cold-runs)
 and its median is judged against the target; min and max show the spread.
-Targets: cold <= 3 s, warm <= 0.3 s, one change <= 0.3 s, recommend p95 <= 20 ms.
+Targets: cold <= 3 s (the search index's first build included), warm <= 0.3 s, one change <= 0.3 s, recommend p95 <= 20 ms.
 
 Usage: .venv/bin/python bench/library_scale.py [--loras 10000] [--checkpoints 300] [--keep DIR]
 """
@@ -144,9 +144,11 @@ def main() -> int:
         timed("start after one change (index on disk)", 0.3, restart_after_change, args.runs)
 
         library = scan(folders, cache)
-        for prompt in PROMPTS:  # first use builds the LoRA index; not part of the latency
-            recommend(library, analyze_keywords(prompt))
-            break
+        t0 = time.perf_counter()
+        recommend(library, analyze_keywords(PROMPTS[0]))  # the first builds the search index (retrieval.py)
+        build_s = time.perf_counter() - t0
+        print(f"first recommend, building the search index of {len(library.of_kind('loras'))} LoRAs: {build_s:.3f} s "
+              f"(with the cold index, target <= 3 s)")
         latencies = []
         for _ in range(5):
             for prompt in PROMPTS:

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..services.analysis import analyze_keywords
-from ..services.ollama_analyzer import OllamaSettings, analyze
-from ..services.recommend import shortlist_for
+from ..services.ollama_analyzer import OllamaSettings
+from ..services.recommend import analyze_prompt
 from ..services.vocabulary import STYLES
 from .common import CATEGORY, Analysis, cache_dir, load_library, pack_settings
 
@@ -42,15 +41,12 @@ class PromptAnalyzer(io.ComfyNode):
     @classmethod
     def execute(cls, prompt: str, negative_prompt: str = "", style_hint: str = AUTO, use_ollama: bool = True,
                 ollama_model: str = AUTO) -> io.NodeOutput:
+        settings = None
         if use_ollama:
             stored = pack_settings()
             model = ollama_model.strip() if ollama_model.strip() and ollama_model.strip() != AUTO else stored.ollama_model
             settings = OllamaSettings(host=stored.ollama_url, model=model, keep_alive=stored.ollama_keep_alive)
-            library = load_library()
-            shortlist = shortlist_for(library, analyze_keywords(prompt, negative_prompt, style_hint))
-            result = analyze(prompt, negative_prompt, settings, shortlist=shortlist, cache_dir=cache_dir(),
-                             style_hint=style_hint)
-        else:
-            result = analyze_keywords(prompt, negative_prompt, style_hint)
+        result = analyze_prompt(load_library() if settings else None, prompt, negative_prompt, settings, cache_dir(),
+                                style_hint)
         text = result.explain()
         return io.NodeOutput(result.to_dict(), ", ".join(result.concepts), text, ui={"text": [text]})

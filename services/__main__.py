@@ -14,10 +14,14 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .analysis import PromptAnalysis
+    from .library import Library
 
 
-def _analysis(args: argparse.Namespace, prompt: str, negative: str) -> PromptAnalysis:
+def _analysis(args: argparse.Namespace, prompt: str, negative: str, library: Library | None = None) -> PromptAnalysis:
+    """As the Prompt Analyzer node analyses (services.recommend.analyze_prompt): with the library, the LLM
+    judges what its search found, and answers are cached in --cache-dir."""
     from .analysis import analyze_keywords
+    from .recommend import analyze_prompt
 
     if args.no_ollama:
         return analyze_keywords(prompt, negative)
@@ -25,7 +29,9 @@ def _analysis(args: argparse.Namespace, prompt: str, negative: str) -> PromptAna
 
     settings = OllamaSettings.from_env()
     settings = replace(settings, host=args.ollama_url or settings.host, model=args.ollama_model or settings.model)
-    return analyze(prompt, negative, settings)
+    if library is None:
+        return analyze(prompt, negative, settings)
+    return analyze_prompt(library, prompt, negative, settings, getattr(args, "cache_dir", None))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -63,7 +69,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         requests = [{"prompt": args.prompt or "", "negative_prompt": args.negative}]
     status = 0
     for request in requests:
-        analysis = _analysis(args, request.get("prompt", ""), request.get("negative_prompt", ""))
+        analysis = _analysis(args, request.get("prompt", ""), request.get("negative_prompt", ""), library)
         answer = {"id": request["id"]} if request.get("id") is not None else {}
         try:
             answer |= recommend(library, analysis, args.max_loras, vram_gb=vram_gb, quality=args.quality).to_dict()

@@ -92,6 +92,7 @@ class PromptAnalysis:
     quality_hints: list[str] = field(default_factory=list)
     suggested_negative: str = ""  # for the style, used only when the user gave no negative prompt
     llm_loras: list[str] = field(default_factory=list)  # the LLM's picks from a shortlist of real files
+    llm_judged_loras: bool = False  # the LLM was shown candidates and judged them: its picks decide
     llm_checkpoint: str | None = None
     style_defaulted: bool = False  # no style words, no hint, no LLM: the library may know better (a named character)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import math
 import os
 import re
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 17  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 18  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -47,6 +46,7 @@ CATEGORY_WORDS = (
     ("style", {"style", "styles", "artstyle"}),
     ("concept", {"concept", "effect", "concepts"}),
 )
+KIND_WORDS = frozenset({w for _category, marks in CATEGORY_WORDS for w in marks} | {"lora", "effects", "tools"})
 
 
 @dataclass
@@ -134,13 +134,18 @@ class Library:
         return None
 
     @cached_property
-    def lora_index(self) -> dict[str, list[ModelEntry]]:
-        """Concept or keyword -> LoRAs that carry it: scoring looks only at LoRAs sharing a key with the prompt."""
-        index: dict[str, list[ModelEntry]] = {}
-        for e in self.of_kind("loras"):
-            for key in {*e.concepts, *e.keywords}:
-                index.setdefault(key, []).append(e)
-        return index
+    def lora_search(self) -> tuple[Any, list[Any]]:
+        """The LoRAs as documents of their own metadata, and the search index over them (retrieval.py),
+        in `of_kind("loras")` order."""
+        from .retrieval import Document, SearchIndex
+
+        # Concepts from what it names itself only: a caption's "dynamic pose" does not make a pose LoRA.
+        docs = [Document.of(e.title, [] if e.trigger_guessed else e.trigger_words, e.tags, e.name,
+                            sorted(concepts_in(" , ".join([e.title, *e.tags, *e.trigger_words, split_camel(_stem(e.name))]))),
+                            [*e.training_tags, *(e.trigger_words if e.trigger_guessed else [])], e.description,
+                            KIND_WORDS)
+                for e in self.of_kind("loras")]
+        return SearchIndex.build(docs), docs
 
     @cached_property
     def detailers(self) -> dict[str, list[ModelEntry]]:
@@ -152,12 +157,6 @@ class Library:
         for entries in pool.values():
             entries.sort(key=lambda e: (not e.known, -e.popularity, e.name))
         return pool
-
-    @cached_property
-    def rarity(self) -> dict[str, float]:
-        """Inverse document frequency of each key over the LoRAs: rare keys say more."""
-        total = max(1, len(self.of_kind("loras")))
-        return {key: math.log(1 + total / len(items)) for key, items in self.lora_index.items()}
 
 
 def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
@@ -518,8 +517,8 @@ def _derive(entry: ModelEntry) -> None:
     entry.styles = {k: v for k, v in style_scores_words(named + description).items() if v}
     title = content_words(title_words) or content_words(stem_words)
     names = set(triggers)
-    if title:
-        names |= {title[0], "".join(title[:2])}
+    if title:  # the whole name: "Kohaku" alone may be a koi, "Kohaku Amane" is her
+        names.add("".join(title[:2]))
     entry.name_keys = sorted(names - GENERIC - {""})
     trigger_words = fold(" , ".join(entry.trigger_words)).split()
     entry.primary_concepts = sorted(concepts_in_words(title_words + stem_words).keys()

@@ -18,11 +18,12 @@ from typing import Any
 from .analysis import PromptAnalysis, with_style
 from .feedback import Lean
 from .library import Library, ModelEntry
+from .retrieval import MIN_RELEVANCE, PHRASE_JOIN, agrees, query_terms, surface_terms
 from .vocabulary import FLAT_MEDIA, concepts_in, fold, words_in
 
 DEFAULT_WEIGHT = 0.8
 DETAIL_WEIGHT = 0.5
-MIN_SCORE = 3.0
+MIN_SCORE = MIN_RELEVANCE
 STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
 
@@ -69,8 +70,10 @@ class PromptKeys:
     words: set[str]
     flat: bool
     text: str  # folded prompt, for whole-phrase matches
+    prompt: str = ""  # the prompt as written (without LoRA tags): its (word:1.3) weights weight the search
     weights: dict[str, float] = field(default_factory=dict)  # the user's (word:1.3) emphasis per concept
     llm_picks: set[str] = field(default_factory=set)  # LoRA names an LLM picked from a shortlist of real matches
+    llm_judged: bool = False  # an LLM judged the shortlist: only its picks are applied
 
     @classmethod
     def of(cls, analysis: PromptAnalysis) -> PromptKeys:
@@ -79,8 +82,10 @@ class PromptKeys:
         plain = words_in(analysis.clean_prompt)
         # "kaede hoshino" also as "kaedehoshino", the way trigger words are often written.
         joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
-        return cls(analysis.style, concepts, set(plain) | joined, bool(FLAT_MEDIA & concepts.keys()), fold(text),
-                   analysis.concept_weights, set(analysis.llm_loras))
+        written = set(fold(analysis.clean_prompt).split())  # "m1rav" as typed, not split as CamelCase
+        return cls(analysis.style, concepts, set(plain) | joined | written, bool(FLAT_MEDIA & concepts.keys()), fold(text),
+                   analysis.clean_prompt, analysis.concept_weights, set(analysis.llm_loras),
+                   analysis.llm_judged_loras)
 
 
 @dataclass
@@ -98,49 +103,58 @@ def fights_style(entry: ModelEntry, style: str) -> bool:
     return lean != style and entry.styles[lean] >= STRONG_LEAN and not entry.styles.get(style)
 
 
-def match_lora(entry: ModelEntry, keys: PromptKeys, rarity: dict[str, float]) -> Match | None:
-    """Strong evidence (a concept, a whole tag or trigger word, a character's name) is required; the
-    other shared words only add weight."""
-    concepts = sorted(set(entry.concepts) & keys.concepts.keys())
-    tags = [t for t in entry.tag_keys if f" {t} " in keys.text or t.replace(" ", "") in keys.words]
-    names = set(entry.name_keys) & keys.words
-    if entry.category == "character":
-        if not names:
-            return None  # characters only where they are asked for
-    elif not concepts and not tags:
-        return None
-    words = sorted(set(entry.keywords) & keys.words)
-    score = sum(2.0 * rarity.get(c, 1.0) * keys.weights.get(c, 1.0) for c in concepts)
-    if entry.name in keys.llm_picks:
-        score *= 1.25  # the local LLM read the whole prompt and chose it among the real candidates
-    score += sum(1.5 * rarity.get(w, 1.0) for w in names)
-    score += sum(0.5 * rarity.get(w, 1.0) for w in words if w not in names)
-    score += 1.5 * len(tags)
-    if score < MIN_SCORE:
-        return None
-    matched = [keys.concepts[c] for c in concepts] + tags + sorted(names)
-    if entry.category == "character":  # one LoRA per character, however many versions the library has
-        group = max(sorted(names), key=len)
-    else:  # one LoRA per concept, or per whole tag the prompt names ("fire"), not one per file
-        group = concepts[0] if concepts else max(sorted(tags), key=len) if tags else (entry.title.lower() or entry.name)
-    return Match(entry, score, matched, group)
-
-
 def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
-    """Every LoRA (of any family) that the prompt asks for, best first."""
-    candidates: dict[str, ModelEntry] = {}
-    for key in [*keys.concepts, *keys.words]:
-        for entry in library.lora_index.get(key, ()):
-            candidates[entry.path] = entry
+    """Every LoRA (of any family) relevant to the prompt by its own metadata (retrieval.py), best first.
+    Characters only where they are named; nothing that fights the prompt's style; no detail LoRA on flat media."""
+    index, documents = library.lora_search
+    loras = library.of_kind("loras")
+    query = query_terms(keys.prompt, keys.concepts.keys())
+    surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
     found = []
-    for entry in candidates.values():
-        if keys.flat and entry.category == "detail":
-            continue  # detail LoRAs spoil flat media
-        if entry.usable and not fights_style(entry, keys.style):
-            m = match_lora(entry, keys, library.rarity)
-            if m:
-                found.append(m)
+    for hit in index.search(query):
+        entry = loras[hit.doc]
+        if (keys.flat and entry.category == "detail") or not entry.usable or fights_style(entry, keys.style):
+            continue
+        picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
+        score = hit.score * (1.25 if picked else 1.0)
+        if picked:
+            score = max(score, MIN_SCORE)
+        elif keys.llm_judged or score < MIN_SCORE or not agrees(hit, documents[hit.doc], index, query):
+            continue
+        names = set(entry.name_keys) & keys.words
+        if entry.category == "character" and not names:
+            continue  # characters only where they are asked for
+        concepts = sorted(set(entry.concepts) & keys.concepts.keys())
+        evidence = sorted(hit.matched, key=lambda t: -index.idf(t))
+        matched = [f"{surface.get(t, t.replace(PHRASE_JOIN, ' '))} ({', '.join(_FIELD_NAMES[f] for f in hit.matched[t])})"
+                   for t in evidence if PHRASE_JOIN not in t or t in hit.identity_terms][:4]
+        if entry.category == "character":  # one LoRA per character, however many versions the library has
+            group = max(sorted(names), key=len)
+        else:  # one LoRA per concept: the vocabulary's, else its rarest identity word the prompt names
+            identity = [t for t in evidence if t in hit.identity_terms]
+            group = concepts[0] if concepts else surface.get(identity[0], identity[0]) if identity else entry.name
+        found.append(Match(entry, round(score, 2), matched, group))
     return sorted(found, key=lambda m: (-m.score, m.entry.name))
+
+
+def candidates_for(library: Library, keys: PromptKeys, limit: int = 30) -> list[ModelEntry]:
+    """The most relevant LoRAs before any decision (for a local LLM to judge): usable, not fighting the
+    prompt's style, characters only when named."""
+    index, _documents = library.lora_search
+    loras = library.of_kind("loras")
+    found: list[ModelEntry] = []
+    for hit in index.search(query_terms(keys.prompt, keys.concepts.keys())):
+        entry = loras[hit.doc]
+        if entry.usable and not fights_style(entry, keys.style) and (
+                entry.category != "character" or set(entry.name_keys) & keys.words):
+            found.append(entry)
+        if len(found) >= limit:
+            break
+    return found
+
+
+_FIELD_NAMES = {"title": "its title", "trigger": "its trigger word", "tags": "its tags", "name": "its file name",
+                "concepts": "its concepts", "training": "its training captions", "description": "its description"}
 
 
 def style_of_named_characters(analysis: PromptAnalysis, matches: list[Match]) -> PromptAnalysis:

@@ -26,7 +26,7 @@ from .vocabulary import CONCEPTS, STYLES
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_ENUM = 200  # small models follow long enums badly; the shortlist keeps them short
 
 SYSTEM = (
@@ -60,6 +60,7 @@ class Shortlist:
     checkpoints: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     library_version: str = ""
+    lines: dict[str, str] = field(default_factory=dict)  # LoRA name -> what it says of itself, in one line
 
 
 class OllamaUnavailable(RuntimeError):
@@ -77,7 +78,7 @@ def build_schema(shortlist: Shortlist | None = None) -> dict[str, Any]:
     }
     required = ["style", "content_type", "concepts"]
     if shortlist.loras:
-        properties["loras"] = {"type": "array", "items": {"type": "string", "enum": shortlist.loras}, "maxItems": 3}
+        properties["loras"] = {"type": "array", "items": {"type": "string", "enum": shortlist.loras}, "maxItems": 6}
         required.append("loras")
     if shortlist.checkpoints:
         properties["checkpoint"] = {"type": "string", "enum": shortlist.checkpoints}
@@ -104,7 +105,7 @@ def analyze(
     try:
         answer = cache.get(key) if cache else None
         if answer is None:
-            answer = _ask(base.clean_prompt, settings, schema)
+            answer = _ask(base.clean_prompt, settings, schema, shortlist.lines if shortlist else {})
             if cache:
                 cache.put(key, answer)
     except OllamaUnavailable as exc:
@@ -124,6 +125,7 @@ def _merge(base: PromptAnalysis, answer: dict[str, Any], style_hint: str) -> Pro
     base.suggested_parameters = dict(STYLE_PARAMETERS[base.style])
     base.suggested_negative = STYLE_NEGATIVES[base.style]
     base.llm_loras = list(answer.get("loras") or [])
+    base.llm_judged_loras = "loras" in answer
     base.llm_checkpoint = answer.get("checkpoint") or None
     base.reasons = [f"Style, concepts and candidate picks from the local LLM {answer['model']}."]
     if style_hint in STYLES:
@@ -133,7 +135,8 @@ def _merge(base: PromptAnalysis, answer: dict[str, Any], style_hint: str) -> Pro
 
 def _cache_key(model: str, prompt: str, negative: str, shortlist: Shortlist | None, schema: dict[str, Any]) -> str:
     version = shortlist.library_version if shortlist else ""
-    raw = json.dumps([SCHEMA_VERSION, model, prompt, negative, version, schema], sort_keys=True)
+    lines = shortlist.lines if shortlist else {}
+    raw = json.dumps([SCHEMA_VERSION, model, prompt, negative, version, schema, lines], sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -232,15 +235,17 @@ def _valid(data: Any, schema: dict[str, Any]) -> bool:
     return True
 
 
-def _ask(prompt: str, settings: OllamaSettings, schema: dict[str, Any]) -> dict[str, Any]:
+def _ask(prompt: str, settings: OllamaSettings, schema: dict[str, Any], lines: dict[str, str] | None = None
+         ) -> dict[str, Any]:
     client = _client(settings)
     try:
         import ollama
 
         model = _pick_model(client, settings.model, settings.host)
         content = prompt
-        candidates = [f"LoRA candidates: {', '.join(schema['properties']['loras']['items']['enum'])}"
-                      ] if "loras" in schema["properties"] else []
+        names = schema["properties"]["loras"]["items"]["enum"] if "loras" in schema["properties"] else []
+        candidates = ["LoRA candidates (pick only those the prompt asks for):",
+                      *(f"- {n}: {(lines or {}).get(n, '')}" for n in names)] if names else []
         if "checkpoint" in schema["properties"]:
             candidates.append(f"Checkpoint candidates: {', '.join(schema['properties']['checkpoint']['enum'])}")
         if candidates:

@@ -5,22 +5,24 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .analysis import PromptAnalysis
+from .analysis import PromptAnalysis, analyze_keywords
 from .feedback import Lean
 from .library import Library
 from .lora_scoring import (
     LoraPlan,
     Match,
     PromptKeys,
+    candidates_for,
     covered_groups,
     matches_and_style,
     matches_for,
     plan_loras,
     style_of_named_characters,
 )
-from .ollama_analyzer import Shortlist
+from .ollama_analyzer import OllamaSettings, Shortlist, analyze
 from .selection import Selection, checkpoint_score, choose_checkpoint
 from .vocabulary import CONCEPT_STYLE
 
@@ -60,16 +62,35 @@ def library_version(library: Library) -> str:
     return digest.hexdigest()[:16]
 
 
-def shortlist_for(library: Library, analysis: PromptAnalysis, loras: int = 12, checkpoints: int = 6) -> Shortlist:
-    """What the keyword analysis already finds plausible, for a local LLM to rank: real files only."""
-    matches = matches_for(library, PromptKeys.of(analysis))
+def shortlist_for(library: Library, analysis: PromptAnalysis, loras: int = 30, checkpoints: int = 6) -> Shortlist:
+    """What the library's search finds most relevant, for a local LLM to judge: real files of every family,
+    each with its title, trigger words and a line of its description; concepts from their own tags."""
+    keys = PromptKeys.of(analysis)
+    matches = matches_for(library, keys)
     families = {e.family for e in library.of_kind("checkpoints")}
     coverage = {family: covered_groups(matches, family) for family in families}
     ranked = sorted((e for e in library.of_kind("checkpoints") if e.usable),
                     key=lambda e: (-checkpoint_score(e, analysis, coverage), e.name))
-    tags = sorted({t.lower() for m in matches[:loras] for t in m.entry.tags})
-    return Shortlist([m.entry.name for m in matches[:loras]], [e.name for e in ranked[:checkpoints]], tags,
-                     library_version(library))
+    found = candidates_for(library, keys, loras)
+    tags = sorted({t.lower() for e in found for t in e.tags})
+    lines = {e.name: "; ".join(part for part in (
+        e.title, f"base {e.base_model}" if e.base_model else "",
+        f"trigger {', '.join(e.trigger_words[:2])}" if e.trigger_words and not e.trigger_guessed else "",
+        e.description[:120]) if part) for e in found}
+    return Shortlist([e.name for e in found], [e.name for e in ranked[:checkpoints]], tags,
+                     library_version(library), lines)
+
+
+def analyze_prompt(library: Library | None, prompt: str, negative_prompt: str = "", settings: OllamaSettings | None = None,
+                   cache_dir: str | Path | None = None, style_hint: str = "auto") -> PromptAnalysis:
+    """The analysis every entry point uses (the CLI, the Prompt Analyzer node): keyword rules, or with
+    `settings` the local LLM judging what the library's search found (answers cached in `cache_dir`)."""
+    base = analyze_keywords(prompt, negative_prompt, style_hint)
+    if settings is None:
+        return base
+    return analyze(prompt, negative_prompt, settings, cache_dir=cache_dir,
+                   shortlist=shortlist_for(library, base) if library is not None else None,
+                   style_hint=style_hint)
 
 
 @dataclass

@@ -186,7 +186,8 @@ def test_shortlist_constrains_the_answer_to_real_files(tmp_path: Path) -> None:
     from services.ollama_analyzer import Shortlist
 
     shortlist = Shortlist(loras=["styles/pixel.safetensors", "tools/detail.safetensors"],
-                          checkpoints=["artMix.safetensors"], tags=["pixel art", "sprite sheet"], library_version="v1")
+                          checkpoints=["artMix.safetensors"], tags=["pixel art", "sprite sheet"], library_version="v1",
+                          lines={"styles/pixel.safetensors": "Pixel Sprites; trigger pxl; 16-bit sprites"})
     answer = {"style": "artistic", "content_type": "scene", "concepts": ["pixel art", "sprite sheet"],
               "loras": ["styles/pixel.safetensors"], "checkpoint": "artMix.safetensors"}
     invented = {**answer, "loras": ["made_up.safetensors"]}
@@ -195,7 +196,8 @@ def test_shortlist_constrains_the_answer_to_real_files(tmp_path: Path) -> None:
         body = fake.chat_requests[0]
         assert body["format"]["properties"]["loras"]["items"]["enum"] == shortlist.loras
         assert "sprite sheet" in body["format"]["properties"]["concepts"]["items"]["enum"]
-        assert "LoRA candidates: styles/pixel.safetensors" in body["messages"][1]["content"]
+        # Each candidate with what it says of itself, for the LLM to judge.
+        assert "- styles/pixel.safetensors: Pixel Sprites; trigger pxl; 16-bit sprites" in body["messages"][1]["content"]
         assert len(fake.chat_requests) == 2  # the invented file name broke the schema: one retry
         assert (a.llm_loras, a.llm_checkpoint) == (["styles/pixel.safetensors"], "artMix.safetensors")
         again = analyze("pixel knight", "", settings(fake), shortlist=shortlist, cache_dir=tmp_path)

@@ -1,0 +1,274 @@
+"""Search the library by what each model says about itself (BM25F over its own metadata, field by field).
+
+Every LoRA is a document: title, trigger words, tags, file and folder names, the vocabulary's concepts
+for it, kohya training tags and its description. Words are folded (case, accents, hyphens, CamelCase,
+snake_case) and stemmed (Snowball), adjacent words also count as a phrase, and the prompt's `(word:1.3)`
+weights weight the query. The hand vocabulary only expands a query (its concept names join the words); it
+never decides whether a LoRA can be found: a LoRA no list knows is found from its own words.
+
+Relevance decides; calibration keeps accidents out. A LoRA is applied when
+- its score clears MIN_RELEVANCE (in units of a word no other model has: one rare word in its title and
+  tags is enough, one common word is not);
+- its identity agrees: at least one matched word is in its title, trigger words, tags, name or concepts;
+  or, with none, three or more of the prompt's specific words are in its description or training captions
+  (one or two such words are supporting evidence, never the reason);
+- and one word alone does not decide when the rest of the document disagrees: a single matched word needs
+  to be a phrase, a trigger word, or most of what the LoRA names itself ("crane" alone does not pick
+  "Tower Crane Construction Site" for a bird).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .vocabulary import GENERIC, STOPWORDS, STYLE_CUES, fold, split_camel
+
+# Field weights: what a model names itself counts most, what its description says least.
+FIELDS: dict[str, float] = {"title": 3.0, "trigger": 3.0, "tags": 2.0, "name": 1.5, "concepts": 2.0,
+                            "training": 0.8, "description": 0.6}
+IDENTITY = frozenset({"title", "trigger", "tags", "name", "concepts"})
+K1, B = 1.2, 0.5
+MIN_LIBRARY = 200  # a small library is read as if it had this many models: two LoRAs sharing "fire" is no evidence
+                   # that "fire" is a common word
+MIN_RELEVANCE = 0.9  # in unique-word units (idf 1.0, see SearchIndex.idf)
+MIN_IDENTITY = 0.45  # idf x specificity of the words met in what it names itself
+MIN_DESCRIBED = 2.0
+BROAD_WEIGHT = 0.3  # the same, summed over three or more words met only in its description or captions
+PHRASE_JOIN = "_"
+
+# Words that say how to use a model or how good an image should be, never what it shows.
+NOISE = {
+    "lora", "loras", "lycoris", "locon", "model", "models", "version", "checkpoint", "trigger", "triggers",
+    "weight", "weights", "strength", "use", "using", "used", "recommend", "recommended", "work", "works",
+    "trained", "training", "train", "epoch", "dataset", "sampler", "steps", "cfg", "clip", "skip", "euler",
+    "karras", "dpm", "masterpiece", "best", "quality", "high", "highres", "absurdres", "lowres", "score",
+    "up", "detailed", "ultra", "intricate", "uhd", "8k", "4k", "hd", "sharp", "focus", "award", "winning",
+    "newest", "awa", "safe", "nsfw", "sfw", "good", "great", "nice", "also", "just", "more", "most", "less",
+    "like", "can", "will", "may", "it", "be", "not", "no", "you", "your", "my", "me", "we", "our", "i", "if",
+    "so", "all", "any", "some", "one", "two", "only", "well", "make", "makes", "made", "get", "give", "gives",
+    "add", "adds", "help", "helps", "around", "about", "between", "without", "through", "while", "which",
+    "who", "what", "where", "when", "than", "then", "there", "here", "these", "those", "them", "they", "he",
+    "she", "was", "were", "been", "has", "have", "had", "do", "does", "did", "image", "images", "picture",
+    "pictures", "generate", "generation", "prompt", "prompts", "base", "sdxl", "sd15", "xl", "flux", "pony",
+    "illustrious", "noobai", "sd", "sd1", "sd3", "v1", "v2", "v3", "v4", "v5", "v6", "fp8", "fp16", "bf16",
+    "safetensors", "final", "last", "new", "update", "updated", "style", "styles", "el", "es", "muy", "para",
+    "que", "lo", "se", "mas", "estilo", "each", "other", "every", "too", "very", "much", "many",
+}
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import snowballstemmer  # the Snowball project's own English stemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word)) if len(word) > 3 and word.isalpha() else word
+
+
+def _words(text: str) -> list[str]:
+    """Folded content words of a text, CamelCase and snake_case split, version tails and digits dropped."""
+    return [w for w in fold(split_camel(text)).split()
+            if len(w) > 1 and not w.isdigit() and w not in STOPWORDS and w not in NOISE
+            and not re.fullmatch(r"v\d+\w*|\d+(k|px|mm)?|r\d+|e\d+", w)]
+
+
+_PIECES = re.compile(r"[,;.|/\n()\[\]{}:]+")  # phrases never cross a comma or a bracket
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed words, then each pair of adjacent words as one phrase term ("pixel_art")."""
+    pieces = [p for p in _PIECES.split(text) if p.strip()]
+    out: list[str] = []
+    pairs: list[str] = []
+    for piece in pieces:
+        stems = [stem(w) for w in _words(piece)]
+        out.extend(stems)
+        pairs.extend(a + PHRASE_JOIN + b for a, b in zip(stems, stems[1:], strict=False) if a != b)
+    return out + pairs
+
+
+_WEIGHT_SPAN = re.compile(r"\(([^():]+):\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*\)")
+
+
+@lru_cache(maxsize=1)
+def _zipf() -> Any:
+    from wordfreq import zipf_frequency  # word frequencies of everyday language (many sources)
+
+    return zipf_frequency
+
+
+@lru_cache(maxsize=50_000)
+def specificity(words: str) -> float:
+    """How much a prompt's word can say about a LoRA, from how common it is in everyday English: "game" or
+    "art" (in every other sentence) little, "lighthouse" or a word no list has ("m1rav") fully. A small
+    library's own document frequencies are too noisy to tell these apart alone."""
+    zipf = max(float(_zipf()(words, language, wordlist="small")) for language in ("en", "es"))  # prompts use both
+    return min(1.0, max(0.3, (7.0 - zipf) / 3.0))
+
+
+@lru_cache(maxsize=1)
+def _broad() -> frozenset[str]:
+    """Words that tell a style or a kind of picture ("anime", "3d", "cute", "portrait"): the style decides
+    on them (the checkpoint, a style conflict); they are not what a LoRA is chosen for."""
+    return frozenset(" ".join(_words(w)) for w in [*GENERIC, *(c for cues in STYLE_CUES.values() for c in cues)]) - {""}
+
+
+def query_terms(prompt: str, expansions: Iterable[str] = ()) -> dict[str, float]:
+    """Term -> weight for a prompt: its specificity, times the `(words:w)` weight inside such a span; an
+    expansion (a concept name the vocabulary reads in the prompt) at 0.7."""
+    emphasis: dict[str, float] = {}
+    for match in _WEIGHT_SPAN.finditer(prompt):
+        for t in terms(match.group(1)):
+            emphasis[t] = max(emphasis.get(t, 0.0), min(2.0, float(match.group(2))))
+    weights: dict[str, float] = {}
+    broad = _broad()
+    # A comma-separated tag that is a broad cue as a whole ("looking at viewer", "upper body") is broad word
+    # by word too: its words are what every captioned LoRA has.
+    broad_terms = {t for piece in _PIECES.split(prompt) if " ".join(_words(piece)) in broad for t in terms(piece)}
+    for t, words in surface_terms(prompt).items():
+        weights[t] = specificity(words) * emphasis.get(t, 1.0) * (
+            BROAD_WEIGHT if words in broad or t in broad_terms else 1.0)
+    for expansion in expansions:
+        for t in terms(expansion):
+            weights.setdefault(t, 0.7)
+    return weights
+
+
+def surface_terms(text: str) -> dict[str, str]:
+    """Term -> the text's own words for it ("beekeep" -> "beekeeper", "pixel_art" -> "pixel art")."""
+    out: dict[str, str] = {}
+    for piece in _PIECES.split(text):
+        words = _words(piece)
+        stems = [stem(w) for w in words]
+        for w, s in zip(words, stems, strict=True):
+            out.setdefault(s, w)
+        for i in range(len(stems) - 1):
+            if stems[i] != stems[i + 1]:
+                out.setdefault(stems[i] + PHRASE_JOIN + stems[i + 1], f"{words[i]} {words[i + 1]}")
+    return out
+
+
+@dataclass
+class Document:
+    """One model's words by field (stemmed, phrases included)."""
+
+    fields: dict[str, list[str]]
+    whole: set[str] = field(default_factory=set)  # one-word triggers, concepts and titles: a name in one word
+
+    @classmethod
+    def of(cls, title: str, triggers: list[str], tags: list[str], name: str, concepts: list[str],
+           training: list[str], description: str, kind_words: frozenset[str] = frozenset()) -> Document:
+        """`kind_words` say what kind of LoRA it is ("style", "fix", "effect"), not what it is of: they do
+        not count when asking whether one word is the whole of a name."""
+        folder_and_file = name.rsplit(".", 1)[0].replace("/", " , ")
+        kinds = {stem(w) for w in kind_words}
+        named = [[t for t in terms(text) if PHRASE_JOIN not in t and t not in kinds] for text in [*triggers, *concepts, title]]
+        named.append([t for tag in tags for t in terms(tag) if PHRASE_JOIN not in t and t not in kinds])
+        whole = {words[0] for words in named if len(set(words)) == 1} | {j for w in triggers if (j := _joined(w))}
+        return cls({
+            "title": terms(title),
+            "trigger": [t for w in triggers for t in terms(w)] + [_joined(w) for w in triggers if _joined(w)],
+            "tags": [t for tag in tags for t in terms(tag)],
+            "name": terms(folder_and_file),
+            "concepts": [t for c in concepts for t in terms(c)],
+            "training": [t for tag in training for t in terms(tag)],
+            "description": terms(description[:600]),
+        }, whole)
+
+
+def _joined(word: str) -> str:
+    """A trigger word written as one token ("m1rav", "mira voss" -> "miravoss"), as prompts may write it."""
+    joined = re.sub(r"[^a-z0-9]", "", fold(word))
+    return joined if len(joined) > 2 else ""
+
+
+@dataclass
+class Hit:
+    """One document's relevance to a query, with the evidence."""
+
+    doc: int
+    score: float
+    matched: dict[str, list[str]]  # term -> the fields it was found in
+
+    @property
+    def identity_terms(self) -> list[str]:
+        return [t for t, fs in self.matched.items() if IDENTITY & set(fs)]
+
+
+@dataclass
+class SearchIndex:
+    """An inverted index over documents: term -> [(doc, field, tf)], with field length norms."""
+
+    size: int
+    postings: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict)
+    lengths: list[dict[str, int]] = field(default_factory=list)
+    average: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, documents: list[Document]) -> SearchIndex:
+        index = cls(len(documents))
+        totals = dict.fromkeys(FIELDS, 0)
+        for doc, document in enumerate(documents):
+            lengths: dict[str, int] = {}
+            for name, words in document.fields.items():
+                lengths[name] = len(words)
+                totals[name] += len(words)
+                counts: dict[str, int] = {}
+                for w in words:
+                    counts[w] = counts.get(w, 0) + 1
+                for w, tf in counts.items():
+                    index.postings.setdefault(w, []).append((doc, name, tf))
+            index.lengths.append(lengths)
+        index.average = {name: max(1.0, total / max(1, len(documents))) for name, total in totals.items()}
+        return index
+
+    def idf(self, term: str) -> float:
+        """BM25's idf as a share of a word only one model has: 1.0 for that, whatever the library's size,
+        so that one threshold serves a library of ten LoRAs and one of ten thousand."""
+        df = len({doc for doc, _f, _tf in self.postings.get(term, ())})
+        size = max(self.size, MIN_LIBRARY)
+        return _idf(size, df) / _idf(size, 1) if df else 0.0
+
+    def search(self, query: dict[str, float]) -> list[Hit]:
+        """Every document sharing a term with the query, best first."""
+        weighted: dict[int, dict[str, float]] = {}
+        where: dict[int, dict[str, list[str]]] = {}
+        for term in query:
+            for doc, name, tf in self.postings.get(term, ()):
+                norm = 1 - B + B * self.lengths[doc].get(name, 0) / self.average[name]
+                per_doc = weighted.setdefault(doc, {})
+                per_doc[term] = per_doc.get(term, 0.0) + FIELDS[name] * tf / norm
+                where.setdefault(doc, {}).setdefault(term, []).append(name)
+        idf = {term: self.idf(term) for term in query}
+        hits = []
+        for doc, per_term in weighted.items():
+            score = sum(idf[t] * query[t] * w * (K1 + 1) / (w + K1) for t, w in per_term.items())
+            hits.append(Hit(doc, score, where[doc]))
+        return sorted(hits, key=lambda h: (-h.score, h.doc))
+
+
+def _idf(size: int, df: int) -> float:
+    return math.log(1 + (size - df + 0.5) / (df + 0.5))
+
+
+def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float]) -> bool:
+    """The decision's second half (see the module's docstring): the words the LoRA names itself by carry
+    it, and more than one accidental word does."""
+    identity = hit.identity_terms
+    support = {t: index.idf(t) * query.get(t, 0.0) for t in hit.matched if t not in identity and PHRASE_JOIN not in t}
+    if sum(index.idf(t) * query.get(t, 0.0) for t in identity) < MIN_IDENTITY:
+        # Described, not named: several of the prompt's specific words in its description or captions.
+        return len(support) >= 3 and sum(support.values()) >= MIN_DESCRIBED
+    if any(PHRASE_JOIN in t for t in identity):
+        return True  # a phrase of its own ("impact frame", "kohaku amane")
+    named = {t for t in identity if PHRASE_JOIN not in t}
+    if len(named) >= 2 or named & document.whole:
+        return True  # two of its own words, or the whole of a one-word trigger, concept or title
+    return sum(support.values()) >= 2 * MIN_IDENTITY  # one word of its own, and its description tells of the same scene

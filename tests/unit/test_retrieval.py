@@ -1,0 +1,105 @@
+"""LoRAs found from what they say about themselves: no word list knows these concepts, and a word shared by
+accident is not enough. The library is a handful of LoRAs no vocabulary names, among neighbours."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from model_files import SD15_LORA, write_safetensors
+
+from services.analysis import analyze_keywords
+from services.library import Library, folders_under, scan
+from services.lora_scoring import plan_loras
+from services.retrieval import Document, SearchIndex, query_terms, terms
+
+LORAS = {
+    "HorologistWorkshop": ("Horologist's Workshop", ["clockwork", "horology", "workshop"], ["hrlg"],
+                           "Clockwork repair benches, escapements and springs, loupes and tiny brass gears."),
+    "apiary_life_v2": ("Apiary Life", ["beekeeping", "bees", "apiary"], [],
+                       "Hives, honeycomb frames, smokers and beekeepers in veils."),
+    "mira_voss": ("Mira Voss", ["character", "original character"], ["m1rav"],
+                  "Mira Voss, silver-haired knight OC."),
+    "TowerCraneXL": ("Tower Crane", ["construction", "crane", "machinery"], ["tower crane"],
+                     "Construction sites, tower cranes, steel girders and hard hats."),
+    "bookbinding": ("Bookbinder's Bench", ["bookbinding", "craft"], ["bkbind"],
+                    "Sewing signatures, bone folders, leather spines."),
+    "neon_signs": ("Neon Signs", ["neon", "signs", "night"], [], "Glowing neon signage for night streets."),
+}
+
+
+@pytest.fixture()
+def library(models_root: Path) -> Library:
+    for stem, (title, tags, triggers, description) in LORAS.items():
+        write_safetensors(models_root / "loras" / f"{stem}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{stem}.civitai.info").write_text(json.dumps({
+            "baseModel": "SD 1.5", "trainedWords": triggers, "description": description,
+            "model": {"name": title, "tags": tags, "type": "LORA"}}))
+    return scan(folders_under(models_root))
+
+
+def planned(library: Library, prompt: str) -> list[str]:
+    return [p.name for p in plan_loras(library, analyze_keywords(prompt), "sd15").loras
+            if p.reason != "general detail enhancer"]
+
+
+@pytest.mark.parametrize("prompt, lora", [
+    ("an old watchmaker's bench strewn with brass gears, escapements and springs", "HorologistWorkshop.safetensors"),
+    ("a beekeeper lifting a frame dripping with honey from the hive", "apiary_life_v2.safetensors"),
+    ("Mira Voss standing on a cliff at dawn", "mira_voss.safetensors"),
+    ("m1rav, portrait, rain", "mira_voss.safetensors"),
+    ("a tower crane over a construction site at dusk", "TowerCraneXL.safetensors"),
+])
+def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prompt: str, lora: str) -> None:
+    assert planned(library, prompt) == [lora]
+
+
+@pytest.mark.parametrize("prompt", [
+    "a red-crowned crane wading in a marsh at dawn, wildlife photography",  # the bird, not the machine
+    "a knight in a rainy forest",  # a word of Mira's description is not her name
+    "a bowl of soup on a windowsill",
+])
+def test_a_word_shared_by_accident_is_not_enough(library: Library, prompt: str) -> None:
+    assert planned(library, prompt) == []
+
+
+def test_the_explanation_names_the_lora_s_own_fields(library: Library) -> None:
+    plan = plan_loras(library, analyze_keywords("a beekeeper lifting a frame dripping with honey from the hive"), "sd15")
+    assert "its description" in plan.loras[0].reason and "hive" in plan.loras[0].reason
+
+
+def test_words_fold_and_stem_the_same_way_in_prompts_and_metadata() -> None:
+    assert set(terms("Beekeepers")) == set(terms("beekeeper"))
+    assert "pixel_art" in terms("PixelArt_XL_v2") and "pixel_art" in terms("pixel-art")
+    assert set(terms("Acuarélas")) == set(terms("acuarelas"))
+    weights = query_terms("a (lighthouse:1.4), (rocks:0.5)")
+    assert weights[terms("lighthouse")[0]] > weights[terms("rock")[0]]
+
+
+def test_relevance_is_read_the_same_in_a_small_and_a_large_library() -> None:
+    """idf as a share of a unique word: thresholds do not move with the library's size."""
+    def doc(title: str) -> Document:
+        return Document.of(title, [], [title], f"{title}.safetensors", [], [], "")
+
+    small = SearchIndex.build([doc("apiary"), doc("forge")])
+    large = SearchIndex.build([doc("apiary"), *(doc(f"filler{i}") for i in range(2_000))])
+    (term,) = terms("apiary")
+    assert small.idf(term) == pytest.approx(1.0) and large.idf(term) == pytest.approx(1.0)
+    assert small.search({term: 1.0})[0].score == pytest.approx(large.search({term: 1.0})[0].score, rel=0.05)
+
+
+def test_an_llm_that_judged_the_candidates_decides(library: Library) -> None:
+    """The local LLM saw the search's candidates: what it picked is applied (even a weak match), what it left
+    out is not (even a strong one)."""
+    from dataclasses import replace
+
+    from services.recommend import shortlist_for
+
+    analysis = analyze_keywords("an old watchmaker's bench strewn with brass gears, neon glow")
+    offered = shortlist_for(library, analysis)
+    assert "HorologistWorkshop.safetensors" in offered.loras and "neon_signs.safetensors" in offered.loras
+    assert "Horologist's Workshop" in offered.lines["HorologistWorkshop.safetensors"]
+    judged = replace(analysis, source="ollama:test", llm_loras=["neon_signs.safetensors"], llm_judged_loras=True)
+    assert planned(library, "") == [] and [p.name for p in plan_loras(library, judged, "sd15").loras
+                                           if p.reason != "general detail enhancer"] == ["neon_signs.safetensors"]
