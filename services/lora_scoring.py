@@ -24,6 +24,9 @@ from .vocabulary import FLAT_MEDIA, concepts_in, fold, words_in
 DEFAULT_WEIGHT = 0.8
 DETAIL_WEIGHT = 0.5
 MIN_SCORE = MIN_RELEVANCE
+# Against the best candidate of the prompt: a LoRA a quarter as relevant as it is an accident of a shared word
+# (a garden LoRA beside the koi-pond one), not a second thing the prompt asks for.
+RELATIVE_FLOOR = 0.25
 STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
 
@@ -78,7 +81,8 @@ class PromptKeys:
     @classmethod
     def of(cls, analysis: PromptAnalysis) -> PromptKeys:
         text = " , ".join([analysis.clean_prompt, *analysis.concepts])
-        concepts = concepts_in(text)
+        # Each concept with the prompt's own phrase for it (what its weight follows), then those only an LLM named.
+        concepts = {**concepts_in(" , ".join(analysis.concepts)), **concepts_in(analysis.clean_prompt)}
         plain = words_in(analysis.clean_prompt)
         # "kaede hoshino" also as "kaedehoshino", the way trigger words are often written.
         joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
@@ -108,10 +112,12 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
     Characters only where they are named; nothing that fights the prompt's style; no detail LoRA on flat media."""
     index, documents = library.lora_search
     loras = library.of_kind("loras")
-    query = query_terms(keys.prompt, keys.concepts.keys())
+    query = query_terms(keys.prompt, keys.concepts)
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
     found = []
-    for hit in index.search(query):
+    hits = index.search(query)
+    floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
+    for hit in hits:
         entry = loras[hit.doc]
         if (keys.flat and entry.category == "detail") or not entry.usable or fights_style(entry, keys.style):
             continue
@@ -119,7 +125,7 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
         score = hit.score * (1.25 if picked else 1.0)
         if picked:
             score = max(score, MIN_SCORE)
-        elif keys.llm_judged or score < MIN_SCORE or not agrees(hit, documents[hit.doc], index, query):
+        elif keys.llm_judged or score < max(MIN_SCORE, floor) or not agrees(hit, documents[hit.doc], index, query):
             continue
         names = set(entry.name_keys) & keys.words
         if entry.category == "character" and not names:
@@ -143,7 +149,7 @@ def candidates_for(library: Library, keys: PromptKeys, limit: int = 30) -> list[
     index, _documents = library.lora_search
     loras = library.of_kind("loras")
     found: list[ModelEntry] = []
-    for hit in index.search(query_terms(keys.prompt, keys.concepts.keys())):
+    for hit in index.search(query_terms(keys.prompt, keys.concepts)):
         entry = loras[hit.doc]
         if entry.usable and not fights_style(entry, keys.style) and (
                 entry.category != "character" or set(entry.name_keys) & keys.words):
@@ -157,22 +163,38 @@ _FIELD_NAMES = {"title": "its title", "trigger": "its trigger word", "tags": "it
                 "concepts": "its concepts", "training": "its training captions", "description": "its description"}
 
 
+ANIME_BASES = {"Pony", "Illustrious", "NoobAI"}  # bases trained on booru images: their LoRAs draw anime
+MIN_STYLE_LEAN = 1.5
+
+
 def style_of_named_characters(analysis: PromptAnalysis, matches: list[Match]) -> PromptAnalysis:
-    """A prompt without style words that names a character takes the style of that character's LoRAs
-    ("Kaede Hoshino by the window" is anime when her LoRAs are)."""
+    """A prompt without style words takes the style of the LoRAs it asks for: "Kaede Hoshino by the window"
+    is anime when her LoRAs are, "an icon of a saint in egg tempera" artistic when the icon LoRA is. A named
+    character decides alone; otherwise the three best matches vote by their own style words and base."""
     if not analysis.style_defaulted:
         return analysis
-    characters = [m.entry for m in matches if m.entry.category == "character" and m.entry.styles]
-    if not characters:
-        return analysis
+    characters = [m for m in matches if m.entry.category == "character" and m.entry.styles]
+    voters: list[Match] = []
+    for m in characters or matches:
+        if m.entry.category != "detail" and m.group not in {v.group for v in voters} and len(voters) < 3:
+            voters.append(m)
     votes: dict[str, float] = {}
-    for entry in characters:
-        lean = max(entry.styles, key=lambda s: entry.styles[s])
-        votes[lean] = votes.get(lean, 0.0) + entry.styles[lean]
+    for m in voters:
+        lean = dict(m.entry.styles)
+        if m.entry.base_model in ANIME_BASES:
+            lean["anime"] = lean.get("anime", 0.0) + 2.0
+        best = max(lean, key=lambda s: lean[s]) if lean else None
+        if best and lean[best] >= MIN_STYLE_LEAN:  # one weak word ("print") is no style
+            votes[best] = votes.get(best, 0.0) + m.score
+    if not votes:
+        return analysis
     style = max(votes, key=lambda s: votes[s])
-    named = characters[0].title or characters[0].name
-    return with_style(analysis, style, f"No style words; the character you named ({named}) has {style} LoRAs, "
-                                      f"so {style}.")
+    named = voters[0].entry.title or voters[0].entry.name
+    if characters:
+        return with_style(analysis, style, f"No style words; the character you named ({named}) has {style} LoRAs, "
+                                          f"so {style}.")
+    return with_style(analysis, style, f"No style words; the LoRAs your prompt asks for ({named}) draw {style} "
+                                      f"images, so {style}.")
 
 
 def matches_and_style(library: Library, analysis: PromptAnalysis) -> tuple[PromptAnalysis, list[Match]]:

@@ -14,13 +14,14 @@ Relevance decides; calibration keeps accidents out. A LoRA is applied when
   (one or two such words are supporting evidence, never the reason);
 - and one word alone does not decide when the rest of the document disagrees: a single matched word needs
   to be a phrase, a trigger word, or most of what the LoRA names itself ("crane" alone does not pick
-  "Tower Crane Construction Site" for a bird).
+  "Tower Crane Construction Site" for a bird);
+- and (lora_scoring.RELATIVE_FLOOR) it is at least a quarter as relevant as the prompt's best candidate.
 """
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -37,7 +38,8 @@ MIN_LIBRARY = 200  # a small library is read as if it had this many models: two 
 MIN_RELEVANCE = 0.9  # in unique-word units (idf 1.0, see SearchIndex.idf)
 MIN_IDENTITY = 0.45  # idf x specificity of the words met in what it names itself
 MIN_DESCRIBED = 2.0
-BROAD_WEIGHT = 0.3  # the same, summed over three or more words met only in its description or captions
+BROAD_WEIGHT = 0.3
+EXPANSION_WEIGHT = 0.7  # the same, summed over three or more words met only in its description or captions
 PHRASE_JOIN = "_"
 
 # Words that say how to use a model or how good an image should be, never what it shows.
@@ -120,9 +122,15 @@ def _broad() -> frozenset[str]:
     return frozenset(" ".join(_words(w)) for w in [*GENERIC, *(c for cues in STYLE_CUES.values() for c in cues)]) - {""}
 
 
-def query_terms(prompt: str, expansions: Iterable[str] = ()) -> dict[str, float]:
-    """Term -> weight for a prompt: its specificity, times the `(words:w)` weight inside such a span; an
-    expansion (a concept name the vocabulary reads in the prompt) at 0.7."""
+def concept_term(concept: str) -> str:
+    """A vocabulary concept as one term ("dark fantasy" -> "dark_fantasi"): it counts once, as a concept."""
+    return PHRASE_JOIN.join(stem(w) for w in _words(concept)) or concept
+
+
+def query_terms(prompt: str, expansions: Mapping[str, str] | None = None) -> dict[str, float]:
+    """Term -> weight for a prompt: its specificity, times the `(words:w)` weight inside such a span. An
+    expansion (concept -> the prompt's phrase the vocabulary read it in) weighs 0.7 of that phrase: a concept
+    read from a broad word ("gothic" -> dark fantasy) stays as weak as the word."""
     emphasis: dict[str, float] = {}
     for match in _WEIGHT_SPAN.finditer(prompt):
         for t in terms(match.group(1)):
@@ -135,9 +143,9 @@ def query_terms(prompt: str, expansions: Iterable[str] = ()) -> dict[str, float]
     for t, words in surface_terms(prompt).items():
         weights[t] = specificity(words) * emphasis.get(t, 1.0) * (
             BROAD_WEIGHT if words in broad or t in broad_terms else 1.0)
-    for expansion in expansions:
-        for t in terms(expansion):
-            weights.setdefault(t, 0.7)
+    for concept, phrase in (expansions or {}).items():
+        read = [weights[t] for t in terms(phrase) if t in weights]
+        weights.setdefault(concept_term(concept), EXPANSION_WEIGHT * max(read, default=specificity(phrase)))
     return weights
 
 
@@ -177,7 +185,7 @@ class Document:
             "trigger": [t for w in triggers for t in terms(w)] + [_joined(w) for w in triggers if _joined(w)],
             "tags": [t for tag in tags for t in terms(tag)],
             "name": terms(folder_and_file),
-            "concepts": [t for c in concepts for t in terms(c)],
+            "concepts": [concept_term(c) for c in concepts],
             "training": [t for tag in training for t in terms(tag)],
             "description": terms(description[:600]),
         }, whole)
