@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,9 @@ from aiohttp import web
 from comfy_api.latest import io
 
 from ..services.feedback import record_from_image
-from ..services.library import Library, scan
+from ..services.library import Library, model_files, scan
 from ..services.online import CIVITAI_HOSTS
+from ..services.request_body import MAX_BODY_BYTES, parse_object
 from ..services.request_guard import refusal
 from ..services.settings import PackSettings, read_settings, settings_file
 
@@ -48,21 +48,14 @@ def vram_budget_gb() -> float | None:
 
 
 def library_signature() -> str:
-    """Changes whenever a model file is added, removed or rewritten; cheap (stat only).
+    """Changes whenever a model file or its sidecar is added, removed or rewritten; cheap (stat only), and
+    the scan's own walk: a link loop is visited once.
 
     A short digest: ComfyUI stores it in the prompt, which is embedded in every saved image.
     """
-    parts: list[str] = []
-    for kind, folders in library_folders().items():
-        for folder in folders:
-            for dirpath, _dirs, files in os.walk(folder, followlinks=True):
-                for name in sorted(files):
-                    try:
-                        st = os.stat(os.path.join(dirpath, name))
-                    except OSError:
-                        continue
-                    parts.append(f"{kind}/{name}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
+    parts = [f"{kind}/{name}:{signature}" for kind, folders in library_folders().items() for folder in folders
+             for _path, name, signature, _sidecars, _size in model_files(folder)]
+    return hashlib.sha256("|".join(sorted(parts)).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def pack_settings() -> PackSettings:
@@ -92,17 +85,23 @@ def saved_record(image: str) -> dict[str, Any]:
     return record
 
 
+async def json_body(request: Any) -> dict[str, Any] | str:
+    """The JSON object a route was sent, or what is wrong with it, for a 400 (services/request_body)."""
+    if not request.can_read_body:
+        return {}
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return f"the body is larger than {MAX_BODY_BYTES // 1024} KiB"
+    return parse_object(await request.read())
+
+
 async def lookup_request(request: Any) -> dict[str, Any] | str:
     """The JSON object a route that goes online was sent, or what is wrong with it (a problem for a 400):
-    not JSON, not an object, or a host other than the known CivitAI hosts."""
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError:
-        return "the body must be JSON"
-    if not isinstance(body, dict):
-        return "the body must be a JSON object"
+    not a JSON object, or a host other than the known CivitAI hosts."""
+    body = await json_body(request)
+    if isinstance(body, str):
+        return body
     host = body.get("host")
-    if host is not None and host not in CIVITAI_HOSTS:
+    if host is not None and (not isinstance(host, str) or host not in CIVITAI_HOSTS):
         return f"host must be one of {', '.join(CIVITAI_HOSTS)}"
     return body
 

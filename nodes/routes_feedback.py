@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from ..services.feedback import FeedbackError, FeedbackStore
-from .common import cache_dir, editor_only, saved_record
+from .common import cache_dir, editor_only, json_body, saved_record
 
 PREFIX = "/intelligent-generation"
 
@@ -16,13 +16,16 @@ def register(routes: Any) -> None:
     @routes.post(f"{PREFIX}/feedback")
     @editor_only
     async def rate(request: web.Request) -> web.Response:
+        body = await json_body(request)
+        if isinstance(body, str):
+            return web.json_response({"error": body}, status=400)
+        image, rating, comment = body.get("image"), body.get("rating"), body.get("comment", "")
+        if not isinstance(image, str) or not isinstance(comment, str):
+            return web.json_response({"error": "image and comment must be text"}, status=400)
         try:
-            body = await request.json()
-            rating = body.get("rating")
-            row = FeedbackStore(cache_dir()).rate(saved_record(str(body.get("image", ""))),
-                                                  int(rating) if isinstance(rating, (int, str)) else 0,
-                                                  str(body.get("comment", "")))
-        except (FeedbackError, FileNotFoundError, ValueError) as exc:
+            row = FeedbackStore(cache_dir()).rate(saved_record(image),
+                                                  int(rating) if isinstance(rating, (int, str)) else 0, comment)
+        except (FeedbackError, OSError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
         return web.json_response({"rated": row["generation_id"], "rating": row["rating"]})
 

@@ -8,7 +8,9 @@ puts it on the page with textContent only.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,13 +69,41 @@ def _user(request: web.Request) -> str:
         raise web.HTTPForbidden(text="Unknown ComfyUI user.") from None
 
 
+class Listing:
+    """The library tab's answer, made once per change of the library: polling it costs a rescan (a stat of each
+    folder's files), not a listing; requests wait for the one in progress instead of filling ComfyUI's threads."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.made: tuple[Library, tuple[int, int], bytes] | None = None
+
+    async def body(self) -> bytes:
+        async with self.lock:
+            # Reading headers and sidecars blocks; keep the event loop (and the websocket) responsive.
+            library = await asyncio.to_thread(load_library)
+            hashes = (_stamp(cache_dir() / "hashes.sqlite"), _stamp(cache_dir() / "hashes.sqlite-wal"))  # WAL writes there
+            if self.made and self.made[0] is library and self.made[1] == hashes:
+                return self.made[2]
+            made = await asyncio.to_thread(lambda: json.dumps(
+                {"models": library_listing(library, HashCache(cache_dir()), cache_dir())}).encode())
+            self.made = (library, hashes, made)
+            return made
+
+
+def _stamp(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
 def register(routes: web.RouteTableDef) -> None:
+    listing = Listing()
+
     @routes.get(f"{PREFIX}/library")
     async def get_library(_request: web.Request) -> web.Response:
         try:
-            # Reading headers and sidecars blocks; keep the event loop (and the websocket) responsive.
-            models = await asyncio.to_thread(
-                lambda: library_listing(load_library(), HashCache(cache_dir()), cache_dir()))
+            body = await listing.body()
         except Exception as exc:  # the tab shows this as a toast instead of an empty list
             log.exception("Intelligent Generation: library listing failed")
             return web.json_response(
@@ -81,7 +111,7 @@ def register(routes: web.RouteTableDef) -> None:
                  "hint": "Check that ComfyUI's model folders (and extra_model_paths.yaml) are readable."},
                 status=500,
             )
-        return web.json_response({"models": models})
+        return web.Response(body=body, content_type="application/json")
 
     @routes.get(f"{PREFIX}/settings")
     async def get_settings(request: web.Request) -> web.Response:

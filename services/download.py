@@ -363,6 +363,11 @@ def _resolve_civitai(request: DownloadRequest, session: HardenedSession, folder:
         except (OnlineError, ValueError) as exc:  # the version alone describes the file well enough
             log.warning("Intelligent Generation: CivitAI model %s not fetched: %s", model_id, exc)
     fields, ids = fields_from_version(version, model, base, sha[:10])
+    part = version.get("model") if isinstance(version.get("model"), dict) else {}
+    said = {str(t).strip().lower() for t in ((model or {}).get("type"), part.get("type")) if t}
+    if len(said) > 1:  # the version and its model must agree on what it is
+        raise DownloadError("kind", f"CivitAI's answers disagree on what {published} is ({', '.join(sorted(said))}); "
+                            "nothing was downloaded.")
     _check_civitai_kind(request.kind, fields.get("type") or "", fields.get("name") or published)
     return DownloadPlan(
         request=request, url=_civitai_download_url(base, chosen, version_id or 0), published_name=published,
@@ -389,8 +394,10 @@ def _choose_civitai_file(files: list[dict[str, Any]], wanted: str | None, versio
 
 
 def _check_civitai_kind(kind: str, model_type: str, name: str) -> None:
+    """The kind asked for must be the kind CivitAI lists: a checkpoint is never installed into loras/."""
     if not model_type:
-        return
+        raise DownloadError("kind", f"CivitAI does not say what kind of model {name} is, so it is not installed "
+                            f"as {kind}. Nothing was downloaded.")
     expected = CIVITAI_KINDS.get(model_type.lower())
     if expected is None:
         raise DownloadError("kind", f"CivitAI lists {name} as a {model_type}; this pack installs checkpoints, "

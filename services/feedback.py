@@ -79,17 +79,20 @@ class FeedbackStore:
         if not isinstance(generation_id, str) or not generation_id:
             raise FeedbackError("This image carries no generation id; only images saved by Save With Metadata "
                                 "can be rated.")
-        analysis = record.get("analysis") or {}
+        # The record comes from an image file: anyone may have written it. Only the shapes we use are kept.
+        analysis = _mapping(record.get("analysis"))
         row = {
-            "generation_id": generation_id,
+            "generation_id": generation_id[:200],
             "rating": rating,
             "comment": comment.strip()[:2000],
             "rated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "style": analysis.get("style"),
-            "concepts": [str(c) for c in analysis.get("concepts", [])][:40],
-            "checkpoint": (record.get("checkpoint") or {}).get("name"),
-            "loras": [{"name": lo.get("name"), "weight": lo.get("weight")} for lo in record.get("loras", [])],
-            "settings": record.get("settings", {}),
+            "style": _text(analysis.get("style")),
+            "concepts": [c for c in map(_text, _sequence(analysis.get("concepts"))) if c][:40],
+            "checkpoint": _text(_mapping(record.get("checkpoint")).get("name")),
+            "loras": [{"name": name, "weight": _number(lo.get("weight"))}
+                      for lo in map(_mapping, _sequence(record.get("loras"))) if (name := _text(lo.get("name")))][:20],
+            "settings": {k: v for k, v in _mapping(record.get("settings")).items()
+                         if isinstance(k, str) and isinstance(v, (str, int, float, bool)) and len(str(v)) < 200},
         }
         with self._connect() as db:
             db.execute(
@@ -132,17 +135,35 @@ class FeedbackStore:
         totals: dict[tuple[str, str], float] = {}
         counts: dict[tuple[str, str], int] = {}
         for item in self.export():
-            sim = similarity(wanted, {str(c).lower() for c in item["concepts"] or []})
+            sim = similarity(wanted, {str(c).lower() for c in _sequence(item["concepts"])})
             if style and item["style"] == style:
                 sim = min(1.0, sim + 0.1)
             if sim < MIN_SIMILARITY:
                 continue
             push = ONE_RATING * sim * (item["rating"] - 3) / 2  # 3 stars are neutral
-            keys = [("loras", lo["name"]) for lo in item["loras"] or [] if lo.get("name")]
-            if item["checkpoint"]:
-                keys.append(("checkpoints", item["checkpoint"]))
+            # Rows written before records were checked on the way in may hold anything: names must be text.
+            keys = [("loras", name) for lo in map(_mapping, _sequence(item["loras"])) if (name := _text(lo.get("name")))]
+            if _text(item["checkpoint"]):
+                keys.append(("checkpoints", str(item["checkpoint"])))
             for key in keys:
                 totals[key] = totals.get(key, 0.0) + push
                 counts[key] = counts.get(key, 0) + 1
         # tanh keeps the sum of many ratings within +-MAX_LEAN while one rating stays nearly linear.
         return {k: Lean(MAX_LEAN * math.tanh(v / MAX_LEAN), counts[k]) for k, v in totals.items() if v}
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _sequence(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any, limit: int = 300) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None

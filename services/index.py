@@ -55,7 +55,7 @@ class IndexCache:
             with self._connect() as db:
                 db.executemany(
                     "INSERT OR REPLACE INTO models VALUES (?, ?, ?)",
-                    [(_blob(key), signature, json.dumps(entry_values(entry))) for key, signature, entry in fresh],
+                    [(_blob(key), _storable(signature), json.dumps(entry_values(entry))) for key, signature, entry in fresh],
                 )
                 db.executemany("DELETE FROM models WHERE key = ?", [(_blob(key),) for key in removed])
         except sqlite3.Error as exc:
@@ -65,6 +65,12 @@ class IndexCache:
 def _blob(key: str) -> bytes:
     # File names that are not UTF-8 arrive as surrogate escapes; bytes keep them exact.
     return key.encode("utf-8", "surrogateescape")
+
+
+def _storable(text: str) -> str:
+    """A signature naming a sidecar whose name is not UTF-8: stored with the odd bytes escaped (such a file is
+    then read again at each start, rather than breaking the index's save)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _text(key: bytes | str) -> str:

@@ -364,6 +364,22 @@ def model_files(folder: Path) -> list[tuple[str, str, str, frozenset[str], int]]
 def describe(
     kind: str, path: str | Path, name: str, sidecars: frozenset[str] | None = None, size: int | None = None
 ) -> ModelEntry:
+    """What is known of one model file. One odd file never breaks the library: whatever its metadata does
+    (nested 100,000 deep, wrong types), the file is listed by its name with the problem said."""
+    try:
+        return _describe(kind, path, name, sidecars, size)
+    except Exception as exc:  # noqa: BLE001 (any parse error of one file's metadata is that file's problem)
+        log.warning("Intelligent Generation: the metadata of %s was ignored: %s: %s", name, type(exc).__name__, exc)
+        try:
+            entry = _describe(kind, path, name, frozenset(), size, embedded=False)
+        except Exception:  # noqa: BLE001
+            entry = ModelEntry(kind=kind, name=name, path=str(path), size=size or 0, title=_title_from_name(str(path)))
+        entry.problems.append(f"metadata ignored ({type(exc).__name__}: {str(exc)[:200]})")
+        return entry
+
+
+def _describe(kind: str, path: str | Path, name: str, sidecars: frozenset[str] | None = None,
+              size: int | None = None, embedded: bool = True) -> ModelEntry:
     path = str(path)  # plain strings: describe runs for every file of a first scan
     entry = ModelEntry(kind=kind, name=name, path=path, size=_size(path) if size is None else size,
                        title=_title_from_name(path))
@@ -377,7 +393,8 @@ def describe(
         else:
             family = bases.family_from_tensors(header.tensors)
             entry.has_vae = _has_vae(header) if kind == "checkpoints" else None
-            _apply_embedded(entry, header.metadata)
+            if embedded:
+                _apply_embedded(entry, header.metadata)
             if family == "flux" and not any("guidance_in" in k for k in header.tensors) and kind == "checkpoints":
                 entry.base_model = entry.base_model or "Flux.1 S"
     infos, problems = read_sidecars(path, sidecars)
@@ -431,7 +448,7 @@ def _training_tags(raw: str, limit: int = 16) -> list[str]:
     """Caption tags in the order kohya recorded them; captions usually start with the trigger."""
     try:
         datasets = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return []
     tags: list[str] = []
     if isinstance(datasets, dict):

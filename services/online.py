@@ -461,6 +461,8 @@ class HardenedSession:
             return json.loads(b"".join(chunks))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise OnlineError("bad_json", "the answer is not valid JSON") from exc
+        except RecursionError as exc:  # nested thousands deep: this answer fails, not the whole job
+            raise OnlineError("bad_json", "the answer is nested too deep to read") from exc
 
 
 def _short(exc: BaseException) -> str:

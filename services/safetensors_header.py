@@ -74,7 +74,8 @@ def parse_header(data: bytes, file_size: int, name: str = "file") -> Safetensors
 
 
 def _check_extent(name: str, tensors: dict[str, dict[str, Any]], data_start: int, actual: int) -> None:
-    """A file cut short (interrupted download) has fewer bytes than its header promises."""
+    """A file cut short (interrupted download) has fewer bytes than its header promises; one with bytes
+    after its last tensor is refused by the safetensors loader just the same."""
     end = 0
     for info in tensors.values():
         offsets = info.get("data_offsets")
@@ -83,4 +84,9 @@ def _check_extent(name: str, tensors: dict[str, dict[str, Any]], data_start: int
     if data_start + end > actual:
         raise HeaderError(
             f"{name}: truncated ({actual} bytes, header expects {data_start + end}); re-download it"
+        )
+    if data_start + end < actual:  # the safetensors loader refuses these too: never pick one
+        raise HeaderError(
+            f"{name}: {actual - data_start - end} bytes after the last tensor (the header expects "
+            f"{data_start + end}); the file is damaged: re-download it"
         )

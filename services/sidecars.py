@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,29 @@ READERS = (
 )
 
 
+def _read_regular(path: str, model_path: str) -> bytes:
+    """A sidecar's bytes: a regular file only (a FIFO named x.json would block the scan forever, a device
+    never ends), 4 MiB at most, and a link only to a file beside the model itself or beside the file the model
+    links to (a shared model store): never one elsewhere, whose text would be served as metadata."""
+    if os.path.islink(path):
+        beside = {os.path.dirname(os.path.abspath(model_path)), os.path.dirname(os.path.realpath(model_path))}
+        if os.path.dirname(os.path.realpath(path)) not in {os.path.realpath(d) for d in beside}:
+            raise ValueError("a link to a file outside the model's folder")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            raw = f.read(MAX_SIDECAR_BYTES + 1)  # one read: the cap shows as a longer read
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(raw) > MAX_SIDECAR_BYTES:
+        raise ValueError("larger than 4 MiB")
+    return raw
+
+
 def read_sidecars(model_path: str | Path, present: frozenset[str] | None = None) -> tuple[list[SidecarInfo], list[str]]:
     """All sidecars found for a model, in precedence order, and the problems met.
 
@@ -215,15 +239,11 @@ def read_sidecars(model_path: str | Path, present: frozenset[str] | None = None)
         if present is None and not os.path.isfile(path):
             continue
         try:
-            with open(path, "rb") as f:
-                raw = f.read(MAX_SIDECAR_BYTES + 1)  # one read, no stat: the cap shows as a longer read
-            if len(raw) > MAX_SIDECAR_BYTES:
-                raise ValueError("larger than 4 MiB")
-            data = json.loads(raw.decode("utf-8", errors="replace"))
+            data = json.loads(_read_regular(path, str(model_path)).decode("utf-8", errors="replace"))
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             found.append(reader(data))
-        except (OSError, ValueError, RecursionError) as exc:
-            problems.append(f"{name}: ignored ({exc})")
+        except Exception as exc:  # noqa: BLE001 (whatever a stranger's file holds, it is that file's problem)
+            problems.append(f"{name}: ignored ({type(exc).__name__}: {str(exc)[:200]})")
             log.warning("Intelligent Generation: sidecar %s ignored: %s", name, exc)
     return found, problems

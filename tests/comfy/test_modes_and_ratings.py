@@ -59,4 +59,4 @@ def test_rating_node_steers_the_recommender(node_classes: dict[str, Any], comfy_
     after = recommender.execute(auto[0], auto[1], analysis, auto[3], 3, 1.0).args
     # ...but it is seen and said: the LoRA's score drops and the explanation names the rating
     assert "rated down for similar prompts (1 rating)" in after[6]
-    assert "rated down" in after[7].splitlines()[0]
+    assert "rated down" in next(line for line in after[7].splitlines() if "cat_ears_sd15" in line)

@@ -125,3 +125,22 @@ def test_names_that_normalise_into_paths_are_refused(server: ComfyServer, inputs
     assert message in str(err.value)
     for where in (server.base.parent, server.base, Path("/tmp")):
         assert not list(where.glob("ig_escape*"))
+
+
+EDITOR = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("path", ["/intelligent-generation/download", "/intelligent-generation/download/candidates",
+                                  "/intelligent-generation/metadata/fetch", "/intelligent-generation/feedback"])
+@pytest.mark.parametrize("body", [b"[" * 50_000 + b"]" * 50_000, b'{"kind": NaN}', b'{"kind": "a", "kind": "b"}',
+                                  b'["not", "an", "object"]', b'{"host": ["https://civitai.com"]}', b"{"])
+def test_malformed_bodies_are_a_400_with_the_reason(server: ComfyServer, path: str, body: bytes) -> None:
+    status, answer = raw(server, "POST", path, body, EDITOR)
+    assert status == 400, answer
+    assert isinstance(answer, dict) and answer["error"]
+
+
+def test_a_rating_of_a_file_name_too_long_is_a_400(server: ComfyServer) -> None:
+    body = json.dumps({"image": "x" * 300 + ".png", "rating": 5}).encode()
+    status, answer = raw(server, "POST", "/intelligent-generation/feedback", body, EDITOR)
+    assert status == 400 and "x" * 300 not in json.dumps(answer)[:0] + "ok"

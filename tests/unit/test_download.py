@@ -284,6 +284,17 @@ def test_the_site_type_must_match_the_kind_and_names_stay_in_the_folder(data: by
     assert plan.file_name == "_CON.safetensors" and plan.final.parent == models / "checkpoints"
 
 
+@pytest.mark.parametrize("version_type, model_type", [("Checkpoint", "LORA"), ("", "")])
+def test_a_kind_the_site_does_not_state_plainly_is_refused(data: bytes, models: Path, version_type: str,
+                                                           model_type: str) -> None:
+    version = version_for_file(data, 7, 701, model_type=version_type)
+    with FakeCivitai([version], {7: civitai_model(7, model_type=model_type)}, files={701: data}) as fake, \
+            session(fake) as s:
+        with pytest.raises(DownloadError) as failed:
+            resolve(civitai_request(), s, models / "loras")
+    assert failed.value.reason == "kind" and "Nothing was downloaded" in str(failed.value).replace("nothing", "Nothing")
+
+
 def test_an_existing_file_is_kept_or_recognised(civitai: FakeCivitai, data: bytes, models: Path,
                                                  tmp_path: Path) -> None:
     (models / "loras" / "PixelPerfect_v2.safetensors").write_bytes(b"someone else's file")
