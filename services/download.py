@@ -363,7 +363,7 @@ def _resolve_civitai(request: DownloadRequest, session: HardenedSession, folder:
         except (OnlineError, ValueError) as exc:  # the version alone describes the file well enough
             log.warning("Intelligent Generation: CivitAI model %s not fetched: %s", model_id, exc)
     fields, ids = fields_from_version(version, model, base, sha[:10])
-    part = version.get("model") if isinstance(version.get("model"), dict) else {}
+    part: dict[str, Any] = version["model"] if isinstance(version.get("model"), dict) else {}
     said = {str(t).strip().lower() for t in ((model or {}).get("type"), part.get("type")) if t}
     if len(said) > 1:  # the version and its model must agree on what it is
         raise DownloadError("kind", f"CivitAI's answers disagree on what {published} is ({', '.join(sorted(said))}); "
