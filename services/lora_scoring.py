@@ -24,9 +24,9 @@ from .vocabulary import FLAT_MEDIA, concepts_in, fold, words_in
 DEFAULT_WEIGHT = 0.8
 DETAIL_WEIGHT = 0.5
 MIN_SCORE = MIN_RELEVANCE
-# Against the best candidate of the prompt: a LoRA a quarter as relevant as it is an accident of a shared word
+# Against the best candidate of the prompt: a LoRA a third as relevant as it is an accident of a shared word
 # (a garden LoRA beside the koi-pond one), not a second thing the prompt asks for.
-RELATIVE_FLOOR = 0.25
+RELATIVE_FLOOR = 0.35
 STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
 

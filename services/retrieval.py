@@ -15,7 +15,7 @@ Relevance decides; calibration keeps accidents out. A LoRA is applied when
 - and one word alone does not decide when the rest of the document disagrees: a single matched word needs
   to be a phrase, a trigger word, or most of what the LoRA names itself ("crane" alone does not pick
   "Tower Crane Construction Site" for a bird);
-- and (lora_scoring.RELATIVE_FLOOR) it is at least a quarter as relevant as the prompt's best candidate.
+- and (lora_scoring.RELATIVE_FLOOR) it is at least a third as relevant as the prompt's best candidate.
 """
 from __future__ import annotations
 
@@ -140,9 +140,15 @@ def query_terms(prompt: str, expansions: Mapping[str, str] | None = None) -> dic
     # A comma-separated tag that is a broad cue as a whole ("looking at viewer", "upper body") is broad word
     # by word too: its words are what every captioned LoRA has.
     broad_terms = {t for piece in _PIECES.split(prompt) if " ".join(_words(piece)) in broad for t in terms(piece)}
-    for t, words in surface_terms(prompt).items():
-        weights[t] = specificity(words) * emphasis.get(t, 1.0) * (
-            BROAD_WEIGHT if words in broad or t in broad_terms else 1.0)
+    for piece in _PIECES.split(prompt):  # and so is each word of a broad phrase inside one ("sci-fi" in a sentence)
+        found = _words(piece)
+        for n in (2, 3):
+            for i in range(len(found) - n + 1):
+                if " ".join(found[i:i + n]) in broad:
+                    broad_terms.update(terms(" ".join(found[i:i + n])))
+    for t, surface in surface_terms(prompt).items():
+        weights[t] = specificity(surface) * emphasis.get(t, 1.0) * (
+            BROAD_WEIGHT if surface in broad or t in broad_terms else 1.0)
     for concept, phrase in (expansions or {}).items():
         read = [weights[t] for t in terms(phrase) if t in weights]
         weights.setdefault(concept_term(concept), EXPANSION_WEIGHT * max(read, default=specificity(phrase)))
@@ -270,13 +276,14 @@ def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, fl
     """The decision's second half (see the module's docstring): the words the LoRA names itself by carry
     it, and more than one accidental word does."""
     identity = hit.identity_terms
-    support = {t: index.idf(t) * query.get(t, 0.0) for t in hit.matched if t not in identity and PHRASE_JOIN not in t}
-    if sum(index.idf(t) * query.get(t, 0.0) for t in identity) < MIN_IDENTITY:
+    evidence = {t: index.idf(t) * query.get(t, 0.0) for t in hit.matched}
+    support = {t: e for t, e in evidence.items() if t not in identity and PHRASE_JOIN not in t}
+    if sum(evidence[t] for t in identity) < MIN_IDENTITY:
         # Described, not named: several of the prompt's specific words in its description or captions.
         return len(support) >= 3 and sum(support.values()) >= MIN_DESCRIBED
-    if any(PHRASE_JOIN in t for t in identity):
-        return True  # a phrase of its own ("impact frame", "kohaku amane")
-    named = {t for t in identity if PHRASE_JOIN not in t}
+    if any(PHRASE_JOIN in t and evidence[t] >= MIN_IDENTITY for t in identity):
+        return True  # a phrase of its own ("impact frame", "kohaku amane"), not a broad one ("sci-fi")
+    named = {t for t in identity if PHRASE_JOIN not in t and evidence[t] >= MIN_IDENTITY / 2}
     if len(named) >= 2 or named & document.whole:
         return True  # two of its own words, or the whole of a one-word trigger, concept or title
     return sum(support.values()) >= 2 * MIN_IDENTITY  # one word of its own, and its description tells of the same scene

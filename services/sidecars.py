@@ -199,14 +199,25 @@ READERS = (
 )
 
 
+def _folders_of(model_path: str, hops: int = 8) -> set[str]:
+    """The folders a model file lives in: its own, and each one its chain of links passes through."""
+    folders = {os.path.realpath(os.path.dirname(os.path.abspath(model_path))),
+               os.path.dirname(os.path.realpath(model_path))}
+    current = model_path
+    for _ in range(hops):
+        if not os.path.islink(current):
+            break
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+        folders.add(os.path.realpath(os.path.dirname(os.path.abspath(current))))
+    return folders
+
+
 def _read_regular(path: str, model_path: str) -> bytes:
     """A sidecar's bytes: a regular file only (a FIFO named x.json would block the scan forever, a device
     never ends), 4 MiB at most, and a link only to a file beside the model itself or beside the file the model
     links to (a shared model store): never one elsewhere, whose text would be served as metadata."""
-    if os.path.islink(path):
-        beside = {os.path.dirname(os.path.abspath(model_path)), os.path.dirname(os.path.realpath(model_path))}
-        if os.path.dirname(os.path.realpath(path)) not in {os.path.realpath(d) for d in beside}:
-            raise ValueError("a link to a file outside the model's folder")
+    if os.path.islink(path) and os.path.dirname(os.path.realpath(path)) not in _folders_of(model_path):
+        raise ValueError("a link to a file outside the model's folder")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -108,3 +108,17 @@ def test_a_model_and_its_sidecar_linked_from_a_shared_store_are_read(tmp_path: P
         (tmp_path / "models" / "loras" / name).symlink_to(store / name)
     [entry] = scanned(tmp_path / "models").entries
     assert entry.description == "from the shared store" and not entry.problems
+
+
+def test_a_chain_of_links_keeps_the_sidecar_beside_any_of_its_folders(tmp_path: Path) -> None:
+    """A link to a link (a shared folder of links into a store): a sidecar beside any hop is the model's own."""
+    write_safetensors(tmp_path / "store" / "x.safetensors", SD15_LORA)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "x.safetensors").symlink_to(tmp_path / "store" / "x.safetensors")
+    (shared / "x.json").write_text(json.dumps({"description": "beside the first hop"}))
+    (tmp_path / "models" / "loras").mkdir(parents=True)
+    for name in ("x.safetensors", "x.json"):
+        (tmp_path / "models" / "loras" / name).symlink_to(shared / name)
+    [entry] = scanned(tmp_path / "models").entries
+    assert entry.description == "beside the first hop" and not entry.problems
