@@ -143,6 +143,37 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
     return sorted(found, key=lambda m: (-m.score, m.entry.name))
 
 
+def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3) -> list[str]:
+    """The strongest LoRAs of the family that the decision left out, each with why, in their own words."""
+    index, documents = library.lora_search
+    loras = library.of_kind("loras")
+    query = query_terms(keys.prompt, keys.concepts)
+    surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
+    hits = index.search(query)
+    floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
+    lines: list[str] = []
+    for hit in hits:
+        entry = loras[hit.doc]
+        if entry.family != family or not entry.usable or hit.score < MIN_SCORE or keys.llm_judged:
+            continue
+        shared = ", ".join(sorted({surface.get(t, t) for t in hit.matched if PHRASE_JOIN not in t})[:3])
+        name = entry.title or entry.name
+        if entry.category == "character" and not set(entry.name_keys) & keys.words:
+            why = "a character the prompt does not name"
+        elif fights_style(entry, keys.style):
+            why = f"it leans to another style than {keys.style}"
+        elif not agrees(hit, documents[hit.doc], index, query):
+            why = f"only '{shared}' in common, and nothing else of its title, tags or description is in the prompt"
+        elif hit.score < floor:
+            why = f"'{shared}' in common, but under a third as relevant as the best match"
+        else:
+            continue
+        lines.append(f"Left out {name}: {why}.")
+        if len(lines) >= limit:
+            break
+    return lines
+
+
 def candidates_for(library: Library, keys: PromptKeys, limit: int = 30) -> list[ModelEntry]:
     """The most relevant LoRAs before any decision (for a local LLM to judge): usable, not fighting the
     prompt's style, characters only when named."""
@@ -293,6 +324,7 @@ def plan_loras(
     elif keys.flat:
         reasons.append("No detail enhancer: it would spoil the flat look of " + ", ".join(
             sorted(FLAT_MEDIA & keys.concepts.keys())) + ".")
+    reasons += near_misses(library, keys, family)
     planned = [p for p, _ in chosen]
     _set_weights(chosen, weight_scale)
     positive = add_trigger_words(analysis.clean_prompt, planned)

@@ -103,3 +103,9 @@ def test_an_llm_that_judged_the_candidates_decides(library: Library) -> None:
     judged = replace(analysis, source="ollama:test", llm_loras=["neon_signs.safetensors"], llm_judged_loras=True)
     assert planned(library, "") == [] and [p.name for p in plan_loras(library, judged, "sd15").loras
                                            if p.reason != "general detail enhancer"] == ["neon_signs.safetensors"]
+
+
+def test_the_strong_candidates_left_out_are_said_with_why(library: Library) -> None:
+    plan = plan_loras(library, analyze_keywords("a red-crowned crane wading in a marsh at dawn"), "sd15")
+    (line,) = [r for r in plan.reasons if r.startswith("Left out Tower Crane")]
+    assert "only 'crane' in common" in line
