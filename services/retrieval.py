@@ -39,7 +39,8 @@ MIN_RELEVANCE = 0.9  # in unique-word units (idf 1.0, see SearchIndex.idf)
 MIN_IDENTITY = 0.45  # idf x specificity of the words met in what it names itself
 MIN_DESCRIBED = 2.0
 BROAD_WEIGHT = 0.3
-EXPANSION_WEIGHT = 0.7  # the same, summed over three or more words met only in its description or captions
+EXPANSION_WEIGHT = 0.7
+NEGLIGIBLE = 0.02  # idf x weight below this adds nothing a decision could see  # the same, summed over three or more words met only in its description or captions
 PHRASE_JOIN = "_"
 
 # Words that say how to use a model or how good an image should be, never what it shows.
@@ -218,49 +219,60 @@ class Hit:
 
 @dataclass
 class SearchIndex:
-    """An inverted index over documents: term -> [(doc, field, tf)], with field length norms."""
+    """An inverted index over documents: term -> [(doc, field, weighted and length-normalised tf)]."""
 
     size: int
-    postings: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict)
-    lengths: list[dict[str, int]] = field(default_factory=list)
-    average: dict[str, float] = field(default_factory=dict)
+    postings: dict[str, list[tuple[int, str, float]]] = field(default_factory=dict)
+    df: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, documents: list[Document]) -> SearchIndex:
         index = cls(len(documents))
         totals = dict.fromkeys(FIELDS, 0)
-        for doc, document in enumerate(documents):
-            lengths: dict[str, int] = {}
+        for document in documents:
             for name, words in document.fields.items():
-                lengths[name] = len(words)
                 totals[name] += len(words)
+        average = {name: max(1.0, total / max(1, len(documents))) for name, total in totals.items()}
+        postings = index.postings
+        for doc, document in enumerate(documents):
+            seen: set[str] = set()
+            for name, words in document.fields.items():
+                if not words:
+                    continue
+                scale = FIELDS[name] / (1 - B + B * len(words) / average[name])
                 counts: dict[str, int] = {}
                 for w in words:
                     counts[w] = counts.get(w, 0) + 1
                 for w, tf in counts.items():
-                    index.postings.setdefault(w, []).append((doc, name, tf))
-            index.lengths.append(lengths)
-        index.average = {name: max(1.0, total / max(1, len(documents))) for name, total in totals.items()}
+                    postings.setdefault(w, []).append((doc, name, tf * scale))
+                seen.update(counts)
+            for w in seen:
+                index.df[w] = index.df.get(w, 0) + 1
         return index
 
     def idf(self, term: str) -> float:
         """BM25's idf as a share of a word only one model has: 1.0 for that, whatever the library's size,
         so that one threshold serves a library of ten LoRAs and one of ten thousand."""
-        df = len({doc for doc, _f, _tf in self.postings.get(term, ())})
+        df = self.df.get(term, 0)
         size = max(self.size, MIN_LIBRARY)
         return _idf(size, df) / _idf(size, 1) if df else 0.0
 
     def search(self, query: dict[str, float]) -> list[Hit]:
-        """Every document sharing a term with the query, best first."""
+        """Every document sharing a term with the query, best first. A term worth almost nothing (in most of a
+        large library, and broad) is not looked up: the cost stays with the prompt's specific words."""
+        idf = {term: self.idf(term) for term in query}
         weighted: dict[int, dict[str, float]] = {}
         where: dict[int, dict[str, list[str]]] = {}
-        for term in query:
-            for doc, name, tf in self.postings.get(term, ()):
-                norm = 1 - B + B * self.lengths[doc].get(name, 0) / self.average[name]
-                per_doc = weighted.setdefault(doc, {})
-                per_doc[term] = per_doc.get(term, 0.0) + FIELDS[name] * tf / norm
-                where.setdefault(doc, {}).setdefault(term, []).append(name)
-        idf = {term: self.idf(term) for term in query}
+        for term, weight in query.items():
+            if idf[term] * weight < NEGLIGIBLE:
+                continue
+            for doc, name, wtf in self.postings.get(term, ()):
+                per_doc = weighted.get(doc)
+                if per_doc is None:
+                    per_doc = weighted[doc] = {}
+                    where[doc] = {}
+                per_doc[term] = per_doc.get(term, 0.0) + wtf
+                where[doc].setdefault(term, []).append(name)
         hits = []
         for doc, per_term in weighted.items():
             score = sum(idf[t] * query[t] * w * (K1 + 1) / (w + K1) for t, w in per_term.items())
