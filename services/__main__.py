@@ -270,7 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a hostile file or a bad path: one clear line, the traceback only when asked
+        if args.verbose:
+            raise
+        print(f"{args.command}: {type(exc).__name__}: {exc} (run with --verbose for the details)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

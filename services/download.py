@@ -50,7 +50,7 @@ from .civitai import CivitaiClient, fields_from_version, model_id_of
 from .hashing import FileHashes, HashCache
 from .huggingface import fields_from_model, valid_repo_id
 from .metadata_fetch import TerminalLine
-from .online import HardenedSession, OnlineError, Secret, origin
+from .online import HardenedSession, OnlineError, Secret, Watchdog, origin, too_slow
 
 log = logging.getLogger(__name__)
 
@@ -710,8 +710,10 @@ class _Download:
             self._check_total(total)
             limit = total if total is not None else self._limit(plan.size) if plan.size is not None else None
             done = start
+            online = self.session.settings
+            dog = Watchdog(response, too_slow(online.min_download_rate, online.stall_window_s))
             try:
-                with _open_part(plan.part, append=start > 0) as f:
+                with dog, _open_part(plan.part, append=start > 0) as f:
                     for chunk in _chunks(response):
                         if limit is not None and done + len(chunk) > limit:
                             f.close()
@@ -721,6 +723,7 @@ class _Download:
                         f.write(chunk)
                         self.hasher.update(chunk)
                         done += len(chunk)
+                        dog.received += len(chunk)
                         self.received += len(chunk)
                         if self.progress:
                             self.progress(done, total or plan.size)
@@ -728,8 +731,14 @@ class _Download:
                     os.fsync(f.fileno())
             except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, ConnectionError,
                     TimeoutError) as exc:
-                raise _Interrupted(f"at {human_size(done)} of {human_size(total or plan.size)}: "
-                                   f"{type(exc).__name__}") from exc
+                why = (f"under {human_size(online.min_download_rate)} in {online.stall_window_s:g} s"
+                       if dog.fired else type(exc).__name__)
+                raise _Interrupted(f"at {human_size(done)} of {human_size(total or plan.size)}: {why}") from exc
+            except OSError as exc:  # a closed socket reads as an OSError; a full disk is no stall
+                if not dog.fired:
+                    raise
+                raise _Interrupted(f"at {human_size(done)} of {human_size(total or plan.size)}: under "
+                                   f"{human_size(online.min_download_rate)} in {online.stall_window_s:g} s") from exc
         if total is not None and done < total:
             raise _Interrupted(f"the connection closed at {human_size(done)} of {human_size(total)}")
         return done
@@ -834,7 +843,12 @@ def run_command(args: Any) -> int:
                                   allow_pickle=args.allow_pickle).checked()
         if args.folder:
             folder = Path(args.folder)
+            if not folder.is_dir():  # a typo must not make folders (or write into /proc)
+                raise DownloadError("folder", f"--folder {args.folder} is not an existing folder.")
         elif args.models_root:
+            if not Path(args.models_root).is_dir():
+                raise DownloadError("folder", f"--models-root {args.models_root} is not an existing folder; give "
+                                    "ComfyUI's models folder.")
             folder = folders_under(args.models_root)[args.kind][0]
         else:
             raise DownloadError("folder", "give --models-root (a ComfyUI models folder) or --folder.")

@@ -18,6 +18,7 @@ import http.cookiejar
 import importlib.util
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -74,7 +75,10 @@ class OnlineSettings:
     proxy: str | None = None  # socks5h://host:port (Tor: socks5h://127.0.0.1:9050) or http(s)://host:port
     rate_per_second: float = 1.0
     connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    read_timeout: float = 30.0  # between two bytes
+    answer_deadline: float = 60.0  # for a whole lookup answer: a server dripping a byte every few seconds stops here
+    min_download_rate: int = 64 * 1024  # bytes per stall_window_s: a download slower is cut (and resumable)
+    stall_window_s: float = 60.0
     max_response_bytes: int = 16 * 1024 * 1024  # 100 model versions with example images fit easily
     retries: int = 5  # after the first attempt, on 429, 5xx, timeouts and refused connections
     backoff_start: float = 1.0
@@ -442,6 +446,9 @@ class HardenedSession:
         )
 
     def _read_json(self, response: requests.Response) -> Any:
+        import requests
+        import urllib3
+
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if not (content_type == "application/json" or content_type.endswith("+json")):
             raise OnlineError("not_json", f"the answer is {content_type or 'untyped'}, not JSON "
@@ -452,17 +459,86 @@ class HardenedSession:
             raise OnlineError("too_large", f"the answer is larger than {cap // 1024} KiB")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(64 * 1024):  # decompressed bytes: a gzip bomb stops here too
-            size += len(chunk)
-            if size > cap:
-                raise OnlineError("too_large", f"the answer is larger than {cap // 1024} KiB")
-            chunks.append(chunk)
+        with Watchdog(response, lambda elapsed, _received: elapsed > self.settings.answer_deadline) as dog:
+            try:
+                for chunk in response.iter_content(64 * 1024):  # decompressed bytes: a gzip bomb stops here too
+                    size += len(chunk)
+                    if size > cap:
+                        raise OnlineError("too_large", f"the answer is larger than {cap // 1024} KiB")
+                    chunks.append(chunk)
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                if dog.fired:
+                    raise OnlineError("timeout", f"the answer took longer than {self.settings.answer_deadline:g} s "
+                                      "(a server dripping bytes)") from exc
+                raise
+        if dog.fired:
+            raise OnlineError("timeout", f"the answer took longer than {self.settings.answer_deadline:g} s")
         try:
             return json.loads(b"".join(chunks))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise OnlineError("bad_json", "the answer is not valid JSON") from exc
         except RecursionError as exc:  # nested thousands deep: this answer fails, not the whole job
             raise OnlineError("bad_json", "the answer is nested too deep to read") from exc
+
+
+class Watchdog:
+    """Cuts a streamed response when `stalled(elapsed_s, received_bytes)` says so, checked every second: a
+    read blocked on a server that drips bytes (each within the read timeout) then fails at once. The reader
+    reports progress with `received`; `fired` says why its read failed."""
+
+    def __init__(self, response: Any, stalled: Callable[[float, int], bool], every: float = 1.0) -> None:
+        self.response, self.stalled, self.every = response, stalled, every
+        self.received = 0
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="ig-watchdog")
+
+    def __enter__(self) -> Watchdog:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every):
+            if self.stalled(time.monotonic() - self._started, self.received):
+                self.fired = True
+                # Closing the response from here would wait on the reader's lock; shutting the socket down wakes
+                # the blocked read at once (it then fails as a cut answer, in the reader's own thread).
+                sock = _socket_of(self.response)
+                try:
+                    if sock is not None:
+                        sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+
+
+def _socket_of(response: Any) -> socket.socket | None:
+    """The socket under a streamed requests/urllib3 response (urllib3 keeps it in different places)."""
+    raw = getattr(response, "raw", None)
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is None:
+        reader = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def too_slow(rate: int, window: float) -> Callable[[float, int], bool]:
+    """For a download: fewer than `rate` bytes in any `window` seconds (checked once per window)."""
+    marks: list[tuple[float, int]] = [(0.0, 0)]
+
+    def stalled(elapsed: float, received: int) -> bool:
+        since, then = marks[-1]
+        if elapsed - since < window:
+            return False
+        marks.append((elapsed, received))
+        return received - then < rate
+
+    return stalled
 
 
 def _short(exc: BaseException) -> str:

@@ -34,7 +34,7 @@ class Raw:
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # status | timeout | html | huge | huge_unannounced | redirect | malformed | cut
+    kind: str  # status | timeout | html | huge | huge_unannounced | redirect | malformed | cut | drip
     status: int = 200
     retry_after: str | None = None
     delay: float = 0.0
@@ -64,6 +64,11 @@ class Fault:
     @classmethod
     def malformed(cls) -> Fault:
         return cls("malformed")
+
+    @classmethod
+    def drip(cls, every: float) -> Fault:
+        """The normal answer, announced in full, one byte every `every` seconds (each within any read timeout)."""
+        return cls("drip", delay=every)
 
     @classmethod
     def cut(cls, after: int) -> Fault:
@@ -177,7 +182,8 @@ class LoopbackApi:
                     fake.handling_ms.append((time.perf_counter() - started) * 1000)
 
             def _send(self, status: int, raw: bytes, content_type: str = "application/json",
-                      extra: dict[str, str] | None = None, length: bool = True, cut: int | None = None) -> None:
+                      extra: dict[str, str] | None = None, length: bool = True, cut: int | None = None,
+                      drip: float = 0.0) -> None:
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", content_type)
@@ -187,6 +193,13 @@ class LoopbackApi:
                     for key, value in (extra or {}).items():
                         self.send_header(key, value)
                     self.end_headers()
+                    if drip:
+                        for i in range(len(raw)):
+                            if fake._closing.wait(drip):
+                                return
+                            self.wfile.write(raw[i:i + 1])
+                            self.wfile.flush()
+                        return
                     self.wfile.write(raw if cut is None else raw[:cut])
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout, size cap)
@@ -200,7 +213,7 @@ class LoopbackApi:
                 with fake._lock:
                     fake.requests.append(request)
                 fault = fake._take_fault(parts.path)
-                if fault is not None and fault.kind != "cut" and self._fault(fault):
+                if fault is not None and fault.kind not in ("cut", "drip") and self._fault(fault):
                     return
                 try:
                     parsed = json.loads(body) if body else None
@@ -209,10 +222,11 @@ class LoopbackApi:
                     return
                 status, payload = fake.respond(request, parsed)
                 cut = fault.size if fault is not None and fault.kind == "cut" else None
+                drip = fault.delay if fault is not None and fault.kind == "drip" else 0.0
                 if isinstance(payload, Raw):
-                    self._send(status, payload.body, payload.content_type, payload.headers, cut=cut)
+                    self._send(status, payload.body, payload.content_type, payload.headers, cut=cut, drip=drip)
                 else:
-                    self._send(status, json.dumps(payload).encode(), cut=cut)
+                    self._send(status, json.dumps(payload).encode(), cut=cut, drip=drip)
 
             def _fault(self, fault: Fault) -> bool:
                 """Answer with the fault; False when it only delays and the normal answer follows."""

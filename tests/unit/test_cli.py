@@ -70,3 +70,19 @@ def test_recommend_keeps_to_the_gpu_it_finds(models_root: Path, tmp_path: Path) 
     unlimited = subprocess.run([*args, "--vram-gb", "0"], cwd=ROOT, capture_output=True, text=True, timeout=120,
                                env=env)
     assert "memory budget" not in unlimited.stderr and "too big" not in json.loads(unlimited.stdout)["explanation"]
+
+
+def test_hostile_input_gets_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + b"\xff" * 40)
+    for argv in (["read-image", str(broken)], ["download", "--kind", "loras", "--civitai-version", "1",
+                                               "--models-root", str(tmp_path / "nonexistent")],
+                 ["download", "--kind", "loras", "--civitai-version", "1", "--folder", "/proc/1/x"]):
+        done = subprocess.run([sys.executable, "-m", "services", *argv], capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and "Traceback" not in done.stderr, (argv, done.stderr)
+        assert done.stderr.strip(), argv
+        assert argv[0] != "download" or "not an existing folder" in done.stderr, done.stderr
+    assert not (tmp_path / "nonexistent").exists()

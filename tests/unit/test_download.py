@@ -142,6 +142,16 @@ def test_interrupted_download_keeps_the_part_and_resumes_with_a_range(civitai: F
     assert (models / "loras" / "PixelPerfect_v2.safetensors").read_bytes() == data and not part.exists()
 
 
+def test_a_download_dripped_a_byte_at_a_time_is_cut_and_kept_resumable(civitai: FakeCivitai, models: Path,
+                                                                       tmp_path: Path) -> None:
+    civitai.fail("/api/download/", Fault.drip(0.05))
+    with session(civitai, retries=0, min_download_rate=1024 * 1024, stall_window_s=1.0) as s, \
+            pytest.raises(DownloadError) as failed:
+        get(s, civitai_request(), models, tmp_path / "cache")
+    assert failed.value.reason == "interrupted" and "in 1 s" in str(failed.value)
+    assert files_in(models / "loras") == ["PixelPerfect_v2.safetensors.part"]  # nothing installed, resumable
+
+
 def test_a_broken_connection_is_resumed_within_the_same_call(civitai: FakeCivitai, data: bytes, models: Path,
                                                              tmp_path: Path) -> None:
     civitai.fail("/api/download/", Fault.cut(30_000), times=2)

@@ -226,3 +226,15 @@ def test_rate_limit_is_respected_on_the_wire(civitai: FakeCivitai) -> None:
     assert len(sent) == len(civitai.requests) == 6
     gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
     assert min(gaps) >= 0.1 - 1e-9  # a lower bound only: sleeping never ends early
+
+
+def test_an_answer_dripped_a_byte_at_a_time_meets_a_deadline(civitai: FakeCivitai) -> None:
+    """Each byte within the read timeout, the whole answer never: the lookup gives up at its deadline."""
+    import time
+
+    civitai.fail(BY_HASH, Fault.drip(0.1))
+    started = time.monotonic()
+    with session(civitai, read_timeout=2.0, retries=0, answer_deadline=1.5) as s, pytest.raises(OnlineError) as err:
+        s.get_json(civitai.url + BY_HASH)
+    assert err.value.reason == "timeout" and "longer than 1.5 s" in str(err.value)
+    assert time.monotonic() - started < 30  # without the deadline this answer takes minutes
