@@ -75,11 +75,13 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word)) if len(word) > 3 and word.isalpha() else word
 
 
+_TAIL = re.compile(r"v\d+\w*|\d+(k|px|mm)?|r\d+|e\d+")  # version, size and rank tails: no content
+
+
 def _words(text: str) -> list[str]:
     """Folded content words of a text, CamelCase and snake_case split, version tails and digits dropped."""
     return [w for w in fold(split_camel(text)).split()
-            if len(w) > 1 and not w.isdigit() and w not in STOPWORDS and w not in NOISE
-            and not re.fullmatch(r"v\d+\w*|\d+(k|px|mm)?|r\d+|e\d+", w)]
+            if len(w) > 1 and w not in STOPWORDS and w not in NOISE and not _TAIL.fullmatch(w)]
 
 
 _PIECES = re.compile(r"[,;.|/\n()\[\]{}:]+")  # phrases never cross a comma or a bracket
@@ -87,6 +89,11 @@ _PIECES = re.compile(r"[,;.|/\n()\[\]{}:]+")  # phrases never cross a comma or a
 
 def terms(text: str) -> list[str]:
     """Stemmed words, then each pair of adjacent words as one phrase term ("pixel_art")."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=100_000)
+def _terms(text: str) -> tuple[str, ...]:  # tags and names repeat across thousands of LoRAs
     pieces = [p for p in _PIECES.split(text) if p.strip()]
     out: list[str] = []
     pairs: list[str] = []
@@ -94,7 +101,7 @@ def terms(text: str) -> list[str]:
         stems = [stem(w) for w in _words(piece)]
         out.extend(stems)
         pairs.extend(a + PHRASE_JOIN + b for a, b in zip(stems, stems[1:], strict=False) if a != b)
-    return out + pairs
+    return (*out, *pairs)
 
 
 _WEIGHT_SPAN = re.compile(r"\(([^():]+):\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*\)")
@@ -184,17 +191,19 @@ class Document:
         not count when asking whether one word is the whole of a name."""
         folder_and_file = name.rsplit(".", 1)[0].replace("/", " , ")
         kinds = {stem(w) for w in kind_words}
-        named = [[t for t in terms(text) if PHRASE_JOIN not in t and t not in kinds] for text in [*triggers, *concepts, title]]
-        named.append([t for tag in tags for t in terms(tag) if PHRASE_JOIN not in t and t not in kinds])
-        whole = {words[0] for words in named if len(set(words)) == 1} | {j for w in triggers if (j := _joined(w))}
+        title_terms, tag_terms = _terms(title), [t for tag in tags for t in _terms(tag)]
+        joined = [j for w in triggers if (j := _joined(w))]
+        named = [[t for t in words if PHRASE_JOIN not in t and t not in kinds]
+                 for words in [*map(_terms, triggers), *map(_terms, concepts), title_terms, tag_terms]]
+        whole = {words[0] for words in named if len(set(words)) == 1} | set(joined)
         return cls({
-            "title": terms(title),
-            "trigger": [t for w in triggers for t in terms(w)] + [_joined(w) for w in triggers if _joined(w)],
-            "tags": [t for tag in tags for t in terms(tag)],
-            "name": terms(folder_and_file),
+            "title": list(title_terms),
+            "trigger": [t for w in triggers for t in _terms(w)] + joined,
+            "tags": tag_terms,
+            "name": list(_terms(folder_and_file)),
             "concepts": [concept_term(c) for c in concepts],
-            "training": [t for tag in training for t in terms(tag)],
-            "description": terms(description[:600]),
+            "training": [t for tag in training for t in _terms(tag)],
+            "description": list(_terms(description[:600])),
         }, whole)
 
 
