@@ -24,7 +24,7 @@ from typing import Any
 
 from . import base_model as bases
 from .safetensors_header import HeaderError, SafetensorsHeader, read_header
-from .sidecars import READERS, read_sidecars
+from .sidecars import READERS, problem_text, read_sidecars
 from .vocabulary import GENERIC, concepts_in, concepts_in_words, content_words, fold, split_camel, style_scores_words
 
 log = logging.getLogger(__name__)
@@ -374,7 +374,7 @@ def describe(
             entry = _describe(kind, path, name, frozenset(), size, embedded=False)
         except Exception:  # noqa: BLE001
             entry = ModelEntry(kind=kind, name=name, path=str(path), size=size or 0, title=_title_from_name(str(path)))
-        entry.problems.append(f"metadata ignored ({type(exc).__name__}: {str(exc)[:200]})")
+        entry.problems.append(f"metadata ignored ({problem_text(exc)})")
         return entry
 
 

@@ -199,6 +199,13 @@ READERS = (
 )
 
 
+def problem_text(exc: BaseException) -> str:
+    """What went wrong, without the absolute path an OSError carries (problems are shown by the routes)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
 def _folders_of(model_path: str, hops: int = 8) -> set[str]:
     """The folders a model file lives in: its own, and each one its chain of links passes through."""
     folders = {os.path.realpath(os.path.dirname(os.path.abspath(model_path))),
@@ -255,6 +262,6 @@ def read_sidecars(model_path: str | Path, present: frozenset[str] | None = None)
                 raise ValueError("not a JSON object")
             found.append(reader(data))
         except Exception as exc:  # noqa: BLE001 (whatever a stranger's file holds, it is that file's problem)
-            problems.append(f"{name}: ignored ({type(exc).__name__}: {str(exc)[:200]})")
+            problems.append(f"{name}: ignored ({problem_text(exc)})")
             log.warning("Intelligent Generation: sidecar %s ignored: %s", name, exc)
     return found, problems

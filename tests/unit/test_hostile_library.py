@@ -122,3 +122,10 @@ def test_a_chain_of_links_keeps_the_sidecar_beside_any_of_its_folders(tmp_path: 
         (tmp_path / "models" / "loras" / name).symlink_to(shared / name)
     [entry] = scanned(tmp_path / "models").entries
     assert entry.description == "beside the first hop" and not entry.problems
+
+
+def test_problems_never_carry_absolute_paths(tmp_path: Path) -> None:
+    write_safetensors(tmp_path / "loras" / "x.safetensors", SD15_LORA)
+    (tmp_path / "loras" / "x.json").symlink_to(tmp_path / "loras" / "x.json")  # a loop: ELOOP names the path
+    [entry] = scanned(tmp_path).entries
+    assert entry.problems and not any(str(tmp_path) in p for p in entry.problems), entry.problems
