@@ -27,6 +27,8 @@ MIN_SCORE = MIN_RELEVANCE
 # Against the best candidate of the prompt: a LoRA a third as relevant as it is an accident of a shared word
 # (a garden LoRA beside the koi-pond one), not a second thing the prompt asks for.
 RELATIVE_FLOOR = 0.35
+MAX_PER_FAMILY = 40
+MAX_EXAMINED = 400
 STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
 
@@ -115,13 +117,18 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
     query = query_terms(keys.prompt, keys.concepts)
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
     found = []
-    hits = index.search(query)
+    per_family: dict[str, int] = {}
+    hits = index.search(query, 0.0 if keys.llm_picks else MIN_SCORE)
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
-    for hit in hits:
+    for rank, hit in enumerate(hits):
         entry = loras[hit.doc]
+        picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
+        if not keys.llm_picks and (hit.score < floor or rank >= MAX_EXAMINED):
+            break  # best first: nothing further can clear the floor (or only near-twins of what was seen)
+        if per_family.get(entry.family, 0) >= MAX_PER_FAMILY and not picked:
+            continue  # a library of thousands of near-twins: the best few of each family decide, the rest wait
         if (keys.flat and entry.category == "detail") or not entry.usable or fights_style(entry, keys.style):
             continue
-        picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
         score = hit.score * (1.25 if picked else 1.0)
         if picked:
             score = max(score, MIN_SCORE)
@@ -140,6 +147,7 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
             identity = [t for t in evidence if t in hit.identity_terms]
             group = concepts[0] if concepts else surface.get(identity[0], identity[0]) if identity else entry.name
         found.append(Match(entry, round(score, 2), matched, group))
+        per_family[entry.family] = per_family.get(entry.family, 0) + 1
     return sorted(found, key=lambda m: (-m.score, m.entry.name))
 
 
@@ -149,7 +157,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
     loras = library.of_kind("loras")
     query = query_terms(keys.prompt, keys.concepts)
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
-    hits = index.search(query)
+    hits = index.search(query, MIN_SCORE)
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
     lines: list[str] = []
     for hit in hits:

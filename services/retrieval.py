@@ -228,11 +228,11 @@ class Hit:
 
 @dataclass
 class SearchIndex:
-    """An inverted index over documents: term -> [(doc, field, weighted and length-normalised tf)]."""
+    """An inverted index over documents: term -> [(doc, weighted length-normalised tf over its fields, fields)]."""
 
     size: int
-    postings: dict[str, list[tuple[int, str, float]]] = field(default_factory=dict)
-    df: dict[str, int] = field(default_factory=dict)
+    postings: dict[str, list[tuple[int, float, tuple[str, ...]]]] = field(default_factory=dict)
+    _idf: dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, documents: list[Document]) -> SearchIndex:
@@ -244,49 +244,49 @@ class SearchIndex:
         average = {name: max(1.0, total / max(1, len(documents))) for name, total in totals.items()}
         postings = index.postings
         for doc, document in enumerate(documents):
-            seen: set[str] = set()
+            weights: dict[str, float] = {}
+            where: dict[str, list[str]] = {}
             for name, words in document.fields.items():
                 if not words:
                     continue
                 scale = FIELDS[name] / (1 - B + B * len(words) / average[name])
-                counts: dict[str, int] = {}
                 for w in words:
-                    counts[w] = counts.get(w, 0) + 1
-                for w, tf in counts.items():
-                    postings.setdefault(w, []).append((doc, name, tf * scale))
-                seen.update(counts)
-            for w in seen:
-                index.df[w] = index.df.get(w, 0) + 1
+                    weights[w] = weights.get(w, 0.0) + scale
+                    fields = where.setdefault(w, [])
+                    if not fields or fields[-1] != name:
+                        fields.append(name)
+            for w, weight in weights.items():
+                postings.setdefault(w, []).append((doc, weight, tuple(where[w])))
         return index
 
     def idf(self, term: str) -> float:
         """BM25's idf as a share of a word only one model has: 1.0 for that, whatever the library's size,
         so that one threshold serves a library of ten LoRAs and one of ten thousand."""
-        df = self.df.get(term, 0)
-        size = max(self.size, MIN_LIBRARY)
-        return _idf(size, df) / _idf(size, 1) if df else 0.0
+        known = self._idf.get(term)
+        if known is None:
+            df = len(self.postings.get(term, ()))
+            size = max(self.size, MIN_LIBRARY)
+            known = self._idf[term] = _idf(size, df) / _idf(size, 1) if df else 0.0
+        return known
 
-    def search(self, query: dict[str, float]) -> list[Hit]:
-        """Every document sharing a term with the query, best first. A term worth almost nothing (in most of a
-        large library, and broad) is not looked up: the cost stays with the prompt's specific words."""
-        idf = {term: self.idf(term) for term in query}
-        weighted: dict[int, dict[str, float]] = {}
-        where: dict[int, dict[str, list[str]]] = {}
-        for term, weight in query.items():
-            if idf[term] * weight < NEGLIGIBLE:
-                continue
-            for doc, name, wtf in self.postings.get(term, ()):
-                per_doc = weighted.get(doc)
-                if per_doc is None:
-                    per_doc = weighted[doc] = {}
-                    where[doc] = {}
-                per_doc[term] = per_doc.get(term, 0.0) + wtf
-                where[doc].setdefault(term, []).append(name)
-        hits = []
-        for doc, per_term in weighted.items():
-            score = sum(idf[t] * query[t] * w * (K1 + 1) / (w + K1) for t, w in per_term.items())
-            hits.append(Hit(doc, score, where[doc]))
-        return sorted(hits, key=lambda h: (-h.score, h.doc))
+    def search(self, query: dict[str, float], min_score: float = 0.0) -> list[Hit]:
+        """The documents sharing a term with the query and scoring at least `min_score`, best first. A term
+        worth almost nothing is not looked up, and only the documents kept are explained: the cost stays
+        with the prompt's specific words, not with the library's size."""
+        weights = {t: self.idf(t) * w for t, w in query.items()}
+        terms_used = [t for t, w in weights.items() if w >= NEGLIGIBLE]
+        scores: dict[int, float] = {}
+        for term in terms_used:
+            weight = weights[term]
+            for doc, tf, _fields in self.postings.get(term, ()):
+                scores[doc] = scores.get(doc, 0.0) + weight * tf * (K1 + 1) / (tf + K1)
+        kept = {doc: score for doc, score in scores.items() if score >= min_score}
+        matched: dict[int, dict[str, list[str]]] = {doc: {} for doc in kept}
+        for term in terms_used:
+            for doc, _tf, fields in self.postings.get(term, ()):
+                if doc in matched:
+                    matched[doc][term] = list(fields)
+        return sorted((Hit(doc, score, matched[doc]) for doc, score in kept.items()), key=lambda h: (-h.score, h.doc))
 
 
 def _idf(size: int, df: int) -> float:
