@@ -28,7 +28,6 @@ MIN_SCORE = MIN_RELEVANCE
 # (a garden LoRA beside the koi-pond one), not a second thing the prompt asks for.
 RELATIVE_FLOOR = 0.35
 MAX_PER_FAMILY = 40
-MAX_EXAMINED = 400
 STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
 
@@ -120,11 +119,11 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
     per_family: dict[str, int] = {}
     hits = index.search(query, 0.0 if keys.llm_picks else MIN_SCORE)
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
-    for rank, hit in enumerate(hits):
+    for hit in hits:
         entry = loras[hit.doc]
         picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
-        if not keys.llm_picks and (hit.score < floor or rank >= MAX_EXAMINED):
-            break  # best first: nothing further can clear the floor (or only near-twins of what was seen)
+        if not keys.llm_picks and hit.score < floor:
+            break  # best first: nothing further can clear the floor
         if per_family.get(entry.family, 0) >= MAX_PER_FAMILY and not picked:
             continue  # a library of thousands of near-twins: the best few of each family decide, the rest wait
         if (keys.flat and entry.category == "detail") or not entry.usable or fights_style(entry, keys.style):

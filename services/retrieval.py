@@ -19,6 +19,7 @@ Relevance decides; calibration keeps accidents out. A LoRA is applied when
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections.abc import Mapping
@@ -40,7 +41,8 @@ MIN_IDENTITY = 0.45  # idf x specificity of the words met in what it names itsel
 MIN_DESCRIBED = 2.0
 BROAD_WEIGHT = 0.3
 EXPANSION_WEIGHT = 0.7
-NEGLIGIBLE = 0.02  # idf x weight below this adds nothing a decision could see  # the same, summed over three or more words met only in its description or captions
+NEGLIGIBLE = 0.02  # idf x weight below this adds nothing a decision could see
+MAX_HITS = 400  # the same, summed over three or more words met only in its description or captions
 PHRASE_JOIN = "_"
 
 # Words that say how to use a model or how good an image should be, never what it shows.
@@ -233,6 +235,7 @@ class SearchIndex:
     size: int
     postings: dict[str, list[tuple[int, float, tuple[str, ...]]]] = field(default_factory=dict)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
+    _last: tuple[Any, list[Hit]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, documents: list[Document]) -> SearchIndex:
@@ -270,9 +273,17 @@ class SearchIndex:
         return known
 
     def search(self, query: dict[str, float], min_score: float = 0.0) -> list[Hit]:
-        """The documents sharing a term with the query and scoring at least `min_score`, best first. A term
-        worth almost nothing is not looked up, and only the documents kept are explained: the cost stays
-        with the prompt's specific words, not with the library's size."""
+        """The (at most MAX_HITS) documents sharing a term with the query and scoring at least `min_score`, best
+        first. A term worth almost nothing is not looked up, and only the documents kept are explained: the
+        cost stays with the prompt's specific words, not with the library's size."""
+        key = (tuple(sorted(query.items())), min_score)
+        if self._last is not None and self._last[0] == key:
+            return list(self._last[1])  # the plan asks again what the matching asked (its near misses)
+        hits = self._search(query, min_score)
+        self._last = (key, hits)
+        return list(hits)
+
+    def _search(self, query: dict[str, float], min_score: float) -> list[Hit]:
         weights = {t: self.idf(t) * w for t, w in query.items()}
         terms_used = [t for t, w in weights.items() if w >= NEGLIGIBLE]
         scores: dict[int, float] = {}
@@ -280,7 +291,9 @@ class SearchIndex:
             weight = weights[term]
             for doc, tf, _fields in self.postings.get(term, ()):
                 scores[doc] = scores.get(doc, 0.0) + weight * tf * (K1 + 1) / (tf + K1)
-        kept = {doc: score for doc, score in scores.items() if score >= min_score}
+        # The best MAX_HITS only: beyond them a library holds near-twins of what was already judged.
+        kept = dict(heapq.nlargest(MAX_HITS, ((d, sc) for d, sc in scores.items() if sc >= min_score),
+                                   key=lambda item: (item[1], -item[0])))
         matched: dict[int, dict[str, list[str]]] = {doc: {} for doc in kept}
         for term in terms_used:
             for doc, _tf, fields in self.postings.get(term, ()):
