@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,9 @@ from aiohttp import web
 
 from ..services.hashing import HashCache
 from ..services.library import Library
-from ..services.model_records import load_record
+from ..services.model_records import RECORDS_FOLDER, load_record
 from ..services.settings import DEFAULT_USER, read_settings, settings_file
-from .common import cache_dir, load_library
+from .common import cache_dir, library_folders, load_library
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ def _user(request: web.Request) -> str:
         raise web.HTTPForbidden(text="Unknown ComfyUI user.") from None
 
 
+FRESH_S = 2.0
+
+
 class Listing:
     """The library tab's answer, made once per change of the library: polling it costs a rescan (a stat of each
     folder's files), not a listing; requests wait for the one in progress instead of filling ComfyUI's threads."""
@@ -76,11 +80,19 @@ class Listing:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.made: tuple[Library, tuple[int, int], bytes] | None = None
+        self.checked_at = 0.0
+        self.quick: tuple[int, ...] = ()
 
     async def body(self) -> bytes:
         async with self.lock:
+            quick = _quick_stamp()
+            if self.made and quick == self.quick and time.monotonic() - self.checked_at < FRESH_S:
+                # A tab polling in a loop costs a few stats: a download, a fetch or a new file in a model folder
+                # shows at once, a change deeper in a subfolder within FRESH_S.
+                return self.made[2]
             # Reading headers and sidecars blocks; keep the event loop (and the websocket) responsive.
             library = await asyncio.to_thread(load_library)
+            self.checked_at, self.quick = time.monotonic(), quick
             hashes = (_stamp(cache_dir() / "hashes.sqlite"), _stamp(cache_dir() / "hashes.sqlite-wal"))  # WAL writes there
             if self.made and self.made[0] is library and self.made[1] == hashes:
                 return self.made[2]
@@ -88,6 +100,14 @@ class Listing:
                 {"models": library_listing(library, HashCache(cache_dir()), cache_dir())}).encode())
             self.made = (library, hashes, made)
             return made
+
+
+def _quick_stamp() -> tuple[int, ...]:
+    """What the pack's own changes touch: the hash cache, our records, and each model folder's own entries."""
+    cache = cache_dir()
+    paths = [cache / "hashes.sqlite", cache / "hashes.sqlite-wal", cache / RECORDS_FOLDER,
+             *(folder for folders in library_folders().values() for folder in folders)]
+    return tuple(_stamp(path) for path in paths)
 
 
 def _stamp(path: Path) -> int:
