@@ -46,14 +46,20 @@ def online_view(record: dict[str, Any] | None) -> dict[str, Any]:
 def library_listing(library: Library, hashes: HashCache, records_dir: Path) -> list[dict[str, Any]]:
     """What the tab shows of each model; the absolute path stays on the server."""
     listing = []
+    known = hashes.known_sha256()  # one query for the whole library; listing never hashes
     for entry in library.entries:
         item = {name: getattr(entry, name) for name in FIELDS}
-        try:
-            known = hashes.get(entry.path)  # only the cache: listing never hashes
-        except OSError:  # removed since the scan
-            known = None
-        item["sha256"] = known.sha256 if known else None
-        item["online"] = online_view(load_record(records_dir, known.sha256) if known else None)
+        sha = None
+        cached = known.get(entry.path)
+        if cached:
+            try:
+                st = os.stat(entry.path)
+            except OSError:  # removed since the scan
+                st = None
+            if st is not None and (st.st_size, st.st_mtime_ns) == cached[:2]:  # not rewritten since hashed
+                sha = cached[2]
+        item["sha256"] = sha
+        item["online"] = online_view(load_record(records_dir, sha) if sha else None)
         listing.append(item)
     return listing
 
