@@ -49,15 +49,7 @@ def library_listing(library: Library, hashes: HashCache, records_dir: Path) -> l
     known = hashes.known_sha256()  # one query for the whole library; listing never hashes
     for entry in library.entries:
         item = {name: getattr(entry, name) for name in FIELDS}
-        sha = None
-        cached = known.get(entry.path)
-        if cached:
-            try:
-                st = os.stat(entry.path)
-            except OSError:  # removed since the scan
-                st = None
-            if st is not None and (st.st_size, st.st_mtime_ns) == cached[:2]:  # not rewritten since hashed
-                sha = cached[2]
+        sha = hashes.still_current(entry.path, known.get(entry.path))
         item["sha256"] = sha
         item["online"] = online_view(load_record(records_dir, sha) if sha else None)
         listing.append(item)

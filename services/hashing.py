@@ -111,6 +111,18 @@ class HashCache:
             rows = db.execute("SELECT path, size, mtime_ns, sha256 FROM hashes").fetchall()
         return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
 
+    @staticmethod
+    def still_current(path: str, cached: tuple[int, int, str] | None) -> str | None:
+        """The SHA-256 of a `known_sha256()` row when the file is unchanged since it was hashed (size and
+        mtime), else None: the rule `get` applies, for callers that read the whole cache in one query."""
+        if cached is None:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:  # removed since
+            return None
+        return cached[2] if (st.st_size, st.st_mtime_ns) == cached[:2] else None
+
     def put(self, path: str | Path, hashes: FileHashes, st: os.stat_result) -> None:
         with self._lock, self._connect() as db:
             db.execute(

@@ -33,7 +33,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 18  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 19  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -72,7 +72,6 @@ class ModelEntry:
     problems: list[str] = field(default_factory=list)
     # Derived once when the file is read, so searching thousands of entries stays cheap.
     concepts: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
     tag_keys: list[str] = field(default_factory=list)  # whole tags and trigger words: strong evidence when in a prompt
     name_keys: list[str] = field(default_factory=list)  # how a character is named: trigger words, title's first words
     primary_concepts: list[str] = field(default_factory=list)  # named by its title or trigger words
@@ -285,12 +284,8 @@ def _with_records(entries: list[ModelEntry], cache_dir: Path) -> list[ModelEntry
         cached = known.get(entry.path)
         record = None
         if cached and cached[2] in stored and "intelligent_generation" not in entry.sources:
-            try:
-                mtime = os.stat(entry.path).st_mtime_ns
-            except OSError:
-                mtime = None
-            if cached[0] == entry.size and cached[1] == mtime:
-                record = load_record(cache_dir, cached[2])
+            sha = HashCache.still_current(entry.path, cached)
+            record = load_record(cache_dir, sha) if sha else None
         if record and record.get("status") == "found":
             entry = ModelEntry.from_dict(dict(entry.__dict__, sources=list(entry.sources),
                                               problems=list(entry.problems)))
@@ -514,7 +509,7 @@ def _base_from_name(name: str, family: str) -> str | None:
 
 
 def _derive(entry: ModelEntry) -> None:
-    """Concepts, keywords, style leaning and category, from everything known (each text folded once)."""
+    """Concepts, style leaning, names and category, from everything known (each text folded once)."""
     stem = split_camel(_stem(entry.name))
     title_words = fold(split_camel(entry.title)).split()
     stem_words = fold(stem).split()
@@ -527,7 +522,6 @@ def _derive(entry: ModelEntry) -> None:
         concepts |= concepts_in_words(description).keys()
     entry.concepts = sorted(concepts)
     triggers = {re.sub(r"[^a-z0-9]", "", t.lower()) for t in entry.trigger_words if t.strip()}
-    entry.keywords = sorted({w for w in content_words(named) if w not in GENERIC} | triggers)
     phrases = [*entry.tags, *entry.trigger_words] or [entry.title]  # a bare file name is all some LoRAs have
     entry.tag_keys = sorted({f for t in phrases if (f := fold(t).strip()) not in GENERIC and len(f) > 2})
     # Training captions describe the dataset ("1boy"), not the style, so they count for concepts only.

@@ -73,24 +73,20 @@ class PromptKeys:
     concepts: dict[str, str]
     words: set[str]
     flat: bool
-    text: str  # folded prompt, for whole-phrase matches
     prompt: str = ""  # the prompt as written (without LoRA tags): its (word:1.3) weights weight the search
-    weights: dict[str, float] = field(default_factory=dict)  # the user's (word:1.3) emphasis per concept
     llm_picks: set[str] = field(default_factory=set)  # LoRA names an LLM picked from a shortlist of real matches
     llm_judged: bool = False  # an LLM judged the shortlist: only its picks are applied
 
     @classmethod
     def of(cls, analysis: PromptAnalysis) -> PromptKeys:
-        text = " , ".join([analysis.clean_prompt, *analysis.concepts])
         # Each concept with the prompt's own phrase for it (what its weight follows), then those only an LLM named.
         concepts = {**concepts_in(" , ".join(analysis.concepts)), **concepts_in(analysis.clean_prompt)}
         plain = words_in(analysis.clean_prompt)
         # "kaede hoshino" also as "kaedehoshino", the way trigger words are often written.
         joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
         written = set(fold(analysis.clean_prompt).split())  # "m1rav" as typed, not split as CamelCase
-        return cls(analysis.style, concepts, set(plain) | joined | written, bool(FLAT_MEDIA & concepts.keys()), fold(text),
-                   analysis.clean_prompt, analysis.concept_weights, set(analysis.llm_loras),
-                   analysis.llm_judged_loras)
+        return cls(analysis.style, concepts, set(plain) | joined | written, bool(FLAT_MEDIA & concepts.keys()),
+                   analysis.clean_prompt, set(analysis.llm_loras), analysis.llm_judged_loras)
 
 
 @dataclass
@@ -108,16 +104,22 @@ def fights_style(entry: ModelEntry, style: str) -> bool:
     return lean != style and entry.styles[lean] >= STRONG_LEAN and not entry.styles.get(style)
 
 
+def _searched(library: Library, keys: PromptKeys, min_score: float = 0.0) -> tuple[Any, list[Any], dict[str, float],
+                                                                                  list[Any]]:
+    """The library's search index, its documents, the prompt's query and the hits (retrieval.py)."""
+    index, documents = library.lora_search
+    query = query_terms(keys.prompt, keys.concepts)
+    return index, documents, query, index.search(query, min_score)
+
+
 def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
     """Every LoRA (of any family) relevant to the prompt by its own metadata (retrieval.py), best first.
     Characters only where they are named; nothing that fights the prompt's style; no detail LoRA on flat media."""
-    index, documents = library.lora_search
+    index, documents, query, hits = _searched(library, keys, 0.0 if keys.llm_picks else MIN_SCORE)
     loras = library.of_kind("loras")
-    query = query_terms(keys.prompt, keys.concepts)
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
     found = []
     per_family: dict[str, int] = {}
-    hits = index.search(query, 0.0 if keys.llm_picks else MIN_SCORE)
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
     for hit in hits:
         entry = loras[hit.doc]
@@ -152,11 +154,9 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
 
 def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3) -> list[str]:
     """The strongest LoRAs of the family that the decision left out, each with why, in their own words."""
-    index, documents = library.lora_search
+    index, documents, query, hits = _searched(library, keys, MIN_SCORE)  # the matching's search, reused
     loras = library.of_kind("loras")
-    query = query_terms(keys.prompt, keys.concepts)
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
-    hits = index.search(query, MIN_SCORE)
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
     lines: list[str] = []
     for hit in hits:
@@ -184,10 +184,10 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
 def candidates_for(library: Library, keys: PromptKeys, limit: int = 30) -> list[ModelEntry]:
     """The most relevant LoRAs before any decision (for a local LLM to judge): usable, not fighting the
     prompt's style, characters only when named."""
-    index, _documents = library.lora_search
+    *_index, hits = _searched(library, keys)
     loras = library.of_kind("loras")
     found: list[ModelEntry] = []
-    for hit in index.search(query_terms(keys.prompt, keys.concepts)):
+    for hit in hits:
         entry = loras[hit.doc]
         if entry.usable and not fights_style(entry, keys.style) and (
                 entry.category != "character" or set(entry.name_keys) & keys.words):

@@ -143,4 +143,4 @@ def test_malformed_bodies_are_a_400_with_the_reason(server: ComfyServer, path: s
 def test_a_rating_of_a_file_name_too_long_is_a_400(server: ComfyServer) -> None:
     body = json.dumps({"image": "x" * 300 + ".png", "rating": 5}).encode()
     status, answer = raw(server, "POST", "/intelligent-generation/feedback", body, EDITOR)
-    assert status == 400 and "x" * 300 not in json.dumps(answer)[:0] + "ok"
+    assert status == 400 and isinstance(answer, dict) and answer["error"]
