@@ -59,14 +59,19 @@ if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$npm_want" ]; then
   echo "$npm_want" > "$npm_stamp"
 fi
 
-# The browser tests drive Debian's Chromium (never a downloaded browser). Installing needs root.
-if ! command -v chromium >/dev/null; then
+# The browser tests drive Debian's Chromium (never a downloaded browser); the reader tests read our images
+# with Debian's exiftool. Installing needs root.
+missing=""
+command -v chromium >/dev/null || missing="$missing chromium"
+command -v exiftool >/dev/null || missing="$missing libimage-exiftool-perl"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[setup] installing Debian's chromium for the browser tests (about 40 s)"
+    echo "[setup] installing Debian's$missing for the browser and reader tests (about 40 s)"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    # shellcheck disable=SC2086  # one word a package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "[setup] chromium is missing: the browser tests need it (sudo apt-get install chromium)" >&2
+    echo "[setup] missing:$missing (the browser and reader tests need them: sudo apt-get install$missing)" >&2
   fi
 fi
 echo "[setup] ready: $venv, $comfy"

@@ -6,12 +6,10 @@ into URLs and bodies. The answers are reduced to our record's fields (services.m
 
 from __future__ import annotations
 
-import re
-import statistics
 from collections.abc import Iterable
 from typing import Any
 
-from .lora_tags import lora_tags
+from . import example_images
 from .model_records import (
     MAX_DESCRIPTION,
     MAX_NAME,
@@ -24,12 +22,10 @@ from .model_records import (
     clean_int,
     clean_list,
     clean_text,
-    most_common,
 )
 from .online import Answer, HardenedSession, OnlineError
 
 BULK_LIMIT = 100  # CivitAI's limit for POST /model-versions/by-hash
-_SIZE = re.compile(r"^\s*(\d{2,5})\s*x\s*(\d{2,5})\s*$")
 
 
 def _sha(value: str) -> str:
@@ -105,6 +101,7 @@ def fields_from_version(
     part = version["model"] if isinstance(version.get("model"), dict) else {}
     model_id = model_id_of(version) or clean_int(model.get("id"), 1, 2**53)
     version_id = clean_int(version.get("id"), 1, 2**53)
+    examples = example_images.metas(version.get("images"))
     description = clean_text(model.get("description"), MAX_DESCRIPTION, html=True) \
         or clean_text(version.get("description"), MAX_DESCRIPTION, html=True)
     fields: dict[str, Any] = {
@@ -115,52 +112,31 @@ def fields_from_version(
         "tags": clean_list(model.get("tags"), MAX_TAGS, MAX_TAG),
         "trigger_words": clean_list(version.get("trainedWords"), MAX_TRIGGERS, MAX_TRIGGER),
         "description": description,
-        "nsfw": bool(model.get("nsfw", part.get("nsfw"))) if "nsfw" in model or "nsfw" in part else None,
-        "recommended_weight": _weight(version, autov2),
-        "recommended_parameters": _parameters(version),
+        "nsfw": _nsfw(version, model, part),
+        "recommended_weight": None if is_checkpoint(model, part) else example_images.lora_weight(
+            examples, example_images.Identity.of(version.get("files"), autov2)),
+        "recommended_parameters": example_images.settings(examples),
         "popularity": _popularity(version, model),
         "url": f"{base_url.rstrip('/')}/models/{model_id}?modelVersionId={version_id}" if model_id else None,
     }
     return fields, {"model_id": model_id, "version_id": version_id}
 
 
-def _metas(version: dict[str, Any]) -> list[dict[str, Any]]:
-    images = version.get("images")
-    return [i["meta"] for i in (images if isinstance(images, list) else [])
-            if isinstance(i, dict) and isinstance(i.get("meta"), dict)][:50]
+def is_checkpoint(*parts: dict[str, Any]) -> bool:
+    return any(str(p.get("type", "")).lower() == "checkpoint" for p in parts)
 
 
-def _parameters(version: dict[str, Any]) -> dict[str, Any]:
-    """The settings most of the example images were made with."""
-    metas = _metas(version)
-    sizes = [_SIZE.match(m["Size"]) if isinstance(m.get("Size"), str) else None for m in metas]
-    params = {
-        "steps": most_common([clean_int(m.get("steps"), 1, 200) for m in metas]),
-        "cfg": most_common([clean_float(m.get("cfgScale"), 0.0, 30.0) for m in metas]),
-        "sampler": most_common([clean_text(m.get("sampler"), 40) or None for m in metas]),
-        "clip_skip": most_common([clean_int(m.get("clipSkip", m.get("Clip skip")), 1, 12) for m in metas]),
-        "size": most_common([f"{s.group(1)}x{s.group(2)}" if s else None for s in sizes]),
-    }
-    return {k: v for k, v in params.items() if v is not None}
+# nsfwLevel's bit flags: 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX. CivitAI answers `nsfw: false` with level 31.
+MATURE_LEVELS = 4 | 8 | 16
 
 
-def _weight(version: dict[str, Any], autov2: str | None) -> float | None:
-    """The LoRA weight the examples used: from their resource lists, else a lone `<lora:x:w>` tag."""
-    weights: list[float | None] = []
-    for meta in _metas(version):
-        resources = meta.get("resources")
-        loras = [r for r in (resources if isinstance(resources, list) else [])
-                 if isinstance(r, dict) and str(r.get("type", "")).lower() in ("lora", "locon", "lycoris")]
-        mine = [r for r in loras if autov2 and str(r.get("hash", "")).lower() == autov2] or \
-            (loras if len(loras) == 1 else [])
-        if mine:
-            weights.append(clean_float(mine[0].get("weight"), -3.0, 3.0))
-            continue
-        tags = [w for _, w in lora_tags(meta["prompt"])] if isinstance(meta.get("prompt"), str) else []
-        if len(tags) == 1:
-            weights.append(clean_float(tags[0], -3.0, 3.0))
-    found = [w for w in weights if w is not None]
-    return statistics.median_low(found) if found else None  # the median: one odd example does not decide
+def _nsfw(*parts: dict[str, Any]) -> bool | None:
+    """Mature when any part says so, by its flag or by its level; None when no part says anything."""
+    said = [p for p in parts if "nsfw" in p or "nsfwLevel" in p]
+    if not said:
+        return None
+    return any(p.get("nsfw") is True or (clean_int(p.get("nsfwLevel"), 0, 2**31) or 0) & MATURE_LEVELS
+               for p in said)
 
 
 def _popularity(version: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:

@@ -238,11 +238,16 @@ def fill_hashes(record: dict[str, Any], hash_of: HashLookup, base_of: BaseLookup
                 model["base_model"] = base_of(kind, model["name"])
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def infotext_for(record: dict[str, Any]) -> str:
     """A1111 `parameters` text of a record; names without folders or extensions, as A1111 shows them."""
     checkpoint = record["checkpoint"]
     model_name = PurePath(checkpoint["name"]).stem if checkpoint.get("name") else None
-    loras = [(PurePath(lo["name"]).stem, lo.get("autov3")) for lo in record["loras"] if lo.get("name")]
+    loras = [(PurePath(lo["name"]).stem, lo.get("autov3"), _number(lo.get("weight")))
+             for lo in record["loras"] if lo.get("name")]
     return build_infotext(
         record.get("prompt", ""),
         record.get("negative_prompt", ""),

@@ -2,10 +2,12 @@
 
 PNG: ComfyUI's `prompt` and `workflow` chunks, A1111's `parameters` and our
 record under RECORD_KEY. JPEG/WebP: the same values in EXIF, laid out as the
-tools that read them expect: `prompt:`/`workflow:` strings in the Model and
-Make tags (ComfyUI's own WebP layout, which its frontend reads back), the A1111
-text in UserComment (UNICODE + UTF-16BE, as A1111 writes it with piexif) and
-our record in ImageDescription.
+tools that read them expect: `key:value` text tags in the first IFD (ComfyUI's
+WebP layout: its frontend reads every such tag; workflow in Make, as ComfyUI
+writes it), the A1111 text in UserComment (type UNDEFINED, UNICODE + UTF-16BE,
+written by piexif as A1111 writes it) and our record in ImageDescription.
+The graph sits in DocumentName, not in Model as ComfyUI puts it:
+sd-prompt-reader `json.loads` the Model tag and fails on anything but JSON.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 FORMATS = tuple(EXTENSIONS)
 EXIF_LIMIT = 65533  # bytes in a JPEG APP1 segment, "Exif\0\0" included (WebP has no such limit)
 EXIF_IFD, USER_COMMENT = 0x8769, 0x9286
-EXIF_TAGS = {"prompt": 0x0110, "workflow": 0x010F, RECORD_KEY: 0x010E}  # Model, Make, ImageDescription
+EXIF_TAGS = {"prompt": 0x010D, "workflow": 0x010F, RECORD_KEY: 0x010E}  # DocumentName, Make, ImageDescription
+COMFY_TAGS = range(0x0100, 0x0111)  # where ComfyUI's own images hold `key:value` text (it counts down from Model)
 UNICODE_PREFIX = b"UNICODE\0"
 # What gives way first when JPEG's EXIF is full: the UI graph, the API graph, then our record's bulk.
 DROP_ORDER = ("workflow", "prompt", "analysis and reasons", RECORD_KEY)
@@ -74,18 +77,20 @@ def read_user_comment(data: bytes) -> str:
     return body.decode("utf-8", errors="replace").rstrip("\0")
 
 
-def _exif(chunks: dict[str, str]) -> Any:
-    from PIL import Image
+def _exif(chunks: dict[str, str]) -> bytes:
+    import piexif  # A1111's own EXIF library: Pillow writes UserComment as BYTE, which piexif readers reject
 
-    exif = Image.Exif()  # big-endian, as piexif writes it, so the UTF-16BE comment matches the byte order
+    first: dict[int, bytes] = {}
     for key, tag in EXIF_TAGS.items():
         if key in chunks:
-            # Pillow writes EXIF strings as ASCII: keep JSON escaped so nothing is lost.
+            # EXIF text is ASCII: keep JSON escaped so nothing is lost.
             text = chunks[key] if chunks[key].isascii() else json.dumps(json.loads(chunks[key]))
-            exif[tag] = f"{key}:{text}"
+            first[tag] = f"{key}:{text}".encode("ascii")
+    tags: dict[str, dict[int, bytes]] = {"0th": first}
     if "parameters" in chunks:
-        exif.get_ifd(EXIF_IFD)[USER_COMMENT] = user_comment(chunks["parameters"])
-    return exif
+        tags["Exif"] = {USER_COMMENT: user_comment(chunks["parameters"])}
+    data: bytes = piexif.dump(tags)  # big-endian, matching the UTF-16BE comment, as A1111 writes it
+    return data
 
 
 def _lighter(chunks: dict[str, str], what: str) -> dict[str, str]:
@@ -101,7 +106,7 @@ def _lighter(chunks: dict[str, str], what: str) -> dict[str, str]:
 
 def exif_bytes(chunks: dict[str, str], limit: int | None = EXIF_LIMIT, name: str = "image") -> bytes:
     """EXIF holding the chunks; over `limit`, the least needed parts are left out, with a warning."""
-    data: bytes = _exif(chunks).tobytes()
+    data = _exif(chunks)
     left_out: list[str] = []
     for what in DROP_ORDER:
         if limit is None or len(data) <= limit:
@@ -109,7 +114,7 @@ def exif_bytes(chunks: dict[str, str], limit: int | None = EXIF_LIMIT, name: str
         if what in chunks or (what == "analysis and reasons" and RECORD_KEY in chunks):
             chunks = _lighter(chunks, what)
             left_out.append(what)
-            data = _exif(chunks).tobytes()
+            data = _exif(chunks)
     if limit is not None and len(data) > limit:
         left_out.append("parameters")
         data = b""
@@ -220,7 +225,7 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         if found or im.format == "PNG":
             return found
         exif = im.getexif()
-        for tag in range(0x0100, 0x0111):  # ComfyUI counts its keys down from Make
+        for tag in COMFY_TAGS:
             value = exif.get(tag)
             if isinstance(value, str) and ":" in value:
                 key, _, text = value.partition(":")

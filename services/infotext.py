@@ -2,13 +2,16 @@
 
 Layout: the prompt, a `Negative prompt:` line, then one settings line of
 `Key: value` pairs starting with `Steps:`. Values containing a comma, colon or
-newline are JSON-quoted, as A1111 does.
+newline are JSON-quoted, as A1111 does; `Hashes` is a bare JSON object, which
+is what CivitAI's parser reads (a quoted one makes it drop every field).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from .lora_tags import lora_tags
 
 # ComfyUI sampler/scheduler names -> A1111's, so readers show familiar names.
 SAMPLER_NAMES = {
@@ -41,10 +44,15 @@ def build_infotext(
     settings: dict[str, Any],
     model_name: str | None = None,
     model_hash: str | None = None,
-    loras: list[tuple[str, str | None]] | None = None,
+    loras: list[tuple[str, str | None, float | None]] | None = None,
     version: str | None = None,
 ) -> str:
-    """`settings` holds steps, sampler, scheduler, cfg, seed, width, height and optionally clip_skip."""
+    """`settings` holds steps, sampler, scheduler, cfg, seed, width, height and optionally clip_skip.
+
+    `loras` are (name, AutoV3, weight): each becomes a `<lora:name:weight>` tag after the prompt's own
+    words (where A1111 restores LoRAs from on paste, and readers take weights from) and a `lora:name`
+    entry of `Hashes` (where CivitAI links resources).
+    """
     pairs: list[tuple[str, Any]] = [("Steps", settings.get("steps"))]
     sampler = settings.get("sampler")
     if sampler:
@@ -63,7 +71,7 @@ def build_infotext(
         pairs.append(("Clip skip", settings["clip_skip"]))
     if settings.get("denoise") not in (None, 1, 1.0):
         pairs.append(("Denoising strength", settings["denoise"]))
-    hashed_loras = [(n, h) for n, h in (loras or []) if h]
+    hashed_loras = [(n, h) for n, h, _ in (loras or []) if h]
     if hashed_loras:
         pairs.append(("Lora hashes", ", ".join(f"{n}: {h}" for n, h in hashed_loras)))
     hashes: dict[str, str] = {}
@@ -72,15 +80,31 @@ def build_infotext(
     for name, h in hashed_loras:
         hashes[f"lora:{name}"] = h
     if hashes:
-        pairs.append(("Hashes", json.dumps(hashes)))
+        pairs.append(("Hashes", hashes))
     if version:
         pairs.append(("Version", version))
-    settings_line = ", ".join(f"{k}: {quote(v)}" for k, v in pairs if v is not None and v != "")
-    lines = [prompt.strip()]
+    settings_line = ", ".join(f"{k}: {_value(v)}" for k, v in pairs if v is not None and v != "")
+    lines = [with_lora_tags(prompt.strip(), loras or [])]
     if negative_prompt.strip():
         lines.append(f"Negative prompt: {negative_prompt.strip()}")
     lines.append(settings_line)
     return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else quote(value)
+
+
+def with_lora_tags(prompt: str, loras: list[tuple[str, str | None, float | None]]) -> str:
+    """The prompt with a tag for each LoRA it does not already tag; its own words stay as they are."""
+    tagged = {name.lower() for name, _ in lora_tags(prompt)}
+    tags = [f"<lora:{name}:{_weight_text(weight)}>" for name, _, weight in loras
+            if name.lower() not in tagged and ">" not in name and ":" not in name]
+    return ", ".join(part for part in (prompt, " ".join(tags)) if part) if tags else prompt
+
+
+def _weight_text(weight: float | None) -> str:
+    return f"{1.0 if weight is None else weight:g}"
 
 
 def parse_infotext(text: str) -> dict[str, Any]:
@@ -98,29 +122,42 @@ def parse_infotext(text: str) -> dict[str, Any]:
 
 
 def _settings(line: str) -> dict[str, Any]:
-    """`k: v, k: "quoted, v"` pairs, read by position (no copy of the rest per pair: linear in the line)."""
+    """`k: v, k: "quoted, v"`, `k: {json}` pairs, read by position (no copy of the rest per pair: linear)."""
     settings: dict[str, Any] = {}
     decoder = json.JSONDecoder()
     pos, end = 0, len(line)
     while pos < end:
         colon = line.find(": ", pos)
+        value: str | dict[str, Any]
         if colon < 0:
             key, value, pos = line[pos:], "", end
         else:
-            key, value, pos = line[pos:colon], "", colon + 2
-            if line.startswith('"', pos):
-                try:
-                    value, pos = decoder.raw_decode(line, pos)
-                except ValueError:  # an unclosed quote: the rest is this value
-                    value, pos = line[pos:], end
-            else:
-                comma = line.find(",", pos)
-                comma = end if comma < 0 else comma
-                value, pos = line[pos:comma], comma
+            key = line[pos:colon]
+            value, pos = _read_value(line, colon + 2, decoder)
         settings[key.strip()] = value.strip() if isinstance(value, str) else value
         while pos < end and line[pos] in ", ":
             pos += 1
     return settings
+
+
+def _read_value(line: str, pos: int, decoder: json.JSONDecoder) -> tuple[str | dict[str, Any], int]:
+    """One value from `pos`: a JSON string, a JSON object (`Hashes`), or the text up to the next comma."""
+    if line.startswith('"', pos):
+        try:
+            text, after = decoder.raw_decode(line, pos)
+            return str(text), after
+        except ValueError:  # an unclosed quote: the rest is this value
+            return line[pos:], len(line)
+    if line.startswith("{", pos):
+        try:
+            found, after = decoder.raw_decode(line, pos)
+            if isinstance(found, dict):
+                return found, after
+        except (ValueError, RecursionError):  # not JSON after all (or nested past reason): plain text
+            pass
+    comma = line.find(",", pos)
+    comma = len(line) if comma < 0 else comma
+    return line[pos:comma], comma
 
 
 def comfy_sampler(sampler: str | None, scheduler: str | None) -> tuple[str | None, str | None]:

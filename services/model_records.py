@@ -13,6 +13,7 @@ bounded, numbers are range-checked. Nothing here knows local paths or file names
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -22,8 +23,6 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-
-from .sidecars import html_to_text
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-
 
 
 # --- turning untrusted values into bounded plain data -------------------------------------------
+
+def html_to_text(value: Any) -> str:
+    text = re.sub(r"<[^<>]+>", " ", str(value or ""))  # [^<>]: a run of '<' is never rescanned
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
 
 def clean_text(value: Any, limit: int, html: bool = False) -> str:
     """Plain text of at most `limit` characters: no tags, no control or direction characters."""

@@ -8,17 +8,16 @@ broken sidecar is reported and skipped, never fatal.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .lora_tags import lora_tags
+from . import example_images
+from .model_records import html_to_text
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +37,6 @@ class SidecarInfo:
     popularity: float = 0.0  # downloads, only to break ties
     recommended: dict[str, Any] = field(default_factory=dict)  # from example images' generation settings
     example_weight: float | None = None  # the LoRA weight its example prompts use
-
-
-def html_to_text(value: Any) -> str:
-    text = re.sub(r"<[^<>]+>", " ", str(value or ""))  # [^<>]: a run of '<' is never rescanned
-    return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
 def _strings(value: Any) -> list[str]:
@@ -81,47 +75,32 @@ def _from_civitai_version(data: dict[str, Any], source: str) -> SidecarInfo:
     sha = next((h for f in files if isinstance(f, dict) and (h := _sha256_of(f.get("hashes")))), None)
     title = " ".join(x for x in (model.get("name"), data.get("name")) if isinstance(x, str))
     stats: dict[str, Any] = data["stats"] if isinstance(data.get("stats"), dict) else {}
-    recommended, weight = _from_images(data.get("images"))
+    examples = example_images.metas(data.get("images"))
+    is_checkpoint = str(model.get("type", "")).lower() == "checkpoint"
     return SidecarInfo(
         source=source,
         base_model=data.get("baseModel") if isinstance(data.get("baseModel"), str) else None,
         title=title or None,
         tags=_strings(model.get("tags")) + _strings(data.get("tags")),
         trigger_words=_strings(data.get("trainedWords")),
-        description=html_to_text(data.get("description") or model.get("description")),
+        # The model's description says what it is; the version's is most often a changelog ("v2: retrained").
+        description=html_to_text(model.get("description") or data.get("description")),
         sha256=sha,
         popularity=_number(stats.get("downloadCount")),
-        recommended=recommended,
-        example_weight=weight,
+        recommended=example_images.settings(examples),
+        example_weight=None if is_checkpoint else example_images.lora_weight(
+            examples, example_images.Identity.of(files)),
     )
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-
-
-def _from_images(images: Any) -> tuple[dict[str, Any], float | None]:
-    """Generation settings of the first example image that has them, and a LoRA weight its prompt uses."""
-    if not isinstance(images, list):
-        return {}, None
-    for image in images:
-        meta = image.get("meta") if isinstance(image, dict) else None
-        if not isinstance(meta, dict):
-            continue
-        found: dict[str, Any] = {}
-        for key, name in (("steps", "steps"), ("cfgScale", "cfg"), ("sampler", "sampler"), ("Clip skip", "clip_skip")):
-            value = meta.get(key)
-            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-                found[name] = value
-        size = meta.get("Size")
-        if isinstance(size, str) and re.fullmatch(r"\d{2,5}x\d{2,5}", size):
-            found["width"], found["height"] = (int(v) for v in size.split("x"))
-        prompt = meta.get("prompt")
-        tags = lora_tags(prompt) if isinstance(prompt, str) else []
-        return found, _float(tags[0][1]) if tags else None
-    return {}, None
 
 
 def _lora_manager(data: dict[str, Any]) -> SidecarInfo:
@@ -148,7 +127,9 @@ def _stability_matrix(data: dict[str, Any]) -> SidecarInfo:
         source="stability_matrix",
         popularity=_number(stats.get("downloadCount")),
         base_model=data.get("BaseModel") if isinstance(data.get("BaseModel"), str) else None,
-        title=" ".join(x for x in (data.get("ModelName"), data.get("VersionName")) if isinstance(x, str)) or None,
+        # UserTitle is the name the user gave the model in Stability Matrix: theirs wins.
+        title=_text(data.get("UserTitle"))
+        or " ".join(x for x in (data.get("ModelName"), data.get("VersionName")) if isinstance(x, str)) or None,
         tags=_strings(data.get("Tags")),
         trigger_words=_strings(data.get("TrainedWords")),
         description=html_to_text(data.get("ModelDescription") or data.get("Description")),
@@ -158,7 +139,7 @@ def _stability_matrix(data: dict[str, Any]) -> SidecarInfo:
 
 def _a1111(data: dict[str, Any]) -> SidecarInfo:
     version = str(data.get("sd version") or "")
-    base = {"SD1": "SD 1.5", "SD2": "SD 2.1", "SDXL": "SDXL 1.0"}.get(version.upper())
+    base = {"SD1": "SD 1.5", "SD2": "SD 2.1", "SDXL": "SDXL 1.0", "SD3": "SD 3"}.get(version.upper())
     return SidecarInfo(
         source="a1111",
         base_model=base,

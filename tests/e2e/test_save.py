@@ -119,12 +119,13 @@ def test_saved_files_carry_names_chunks_and_hashes_of_the_files_used(server: Com
         assert embedded == graph and json.loads(chunks["workflow"]) == UI_WORKFLOW
         params = parse_infotext(chunks["parameters"])
         s = params["settings"]
-        assert params["prompt"] == "anime fox, cat ears: dusk" and params["negative_prompt"] == "lowres"
+        assert params["prompt"] == f"anime fox, cat ears: dusk, <lora:cat_ears_sd15:{WEIGHT}>"
+        assert params["negative_prompt"] == "lowres"
         assert (s["Steps"], s["Sampler"], s["Schedule type"], s["CFG scale"], s["Seed"], s["Size"]) == (
             "3", "DPM++ 2M", "Karras", "6.0", "5", "64x64")
         assert s["Model"] == "tiny_anime_mix_v2" and s["Model hash"] == sha[:10]
         assert s["Lora hashes"] == f"cat_ears_sd15: {autov3}"
-        assert json.loads(s["Hashes"]) == {"model": sha[:10], "lora:cat_ears_sd15": autov3}
+        assert s["Hashes"] == {"model": sha[:10], "lora:cat_ears_sd15": autov3}
         record = json.loads(chunks[RECORD_KEY])
         assert record["checkpoint"]["sha256"] == sha and record["loras"][0]["sha256"] == lora_sha
         assert record["loras"][0]["weight"] == WEIGHT and record["settings"]["seed"] == 5

@@ -17,9 +17,10 @@ from services.analysis import analyze_keywords, concept_weights, split_user_lora
 from services.civitai import fields_from_version
 from services.infotext import parse_infotext
 from services.lora_tags import find_lora_tags, lora_tags, without_lora_tags
+from services.model_records import html_to_text
 from services.naming import slugify
 from services.saved_generation import read_generation
-from services.sidecars import READERS, html_to_text
+from services.sidecars import READERS
 
 LIMIT_S = 1.0
 N = 100_000

@@ -140,12 +140,16 @@ def test_parameters_split_by_a1111_grammar_into_what_we_wrote() -> None:
     record["checkpoint"]["name"] = "sd15/anime, v2: final.safetensors"  # comma and colon force quoting
     text = infotext_for(record)
     prompt, negative, settings = a1111_parse(text)
-    assert prompt == 'a "quoted" fox, (detailed:1.2)\nsecond line' and negative == "ugly"
-    assert settings == {
+    # The prompt keeps its words; A1111 restores the LoRA from the tag after them.
+    assert prompt == 'a "quoted" fox, (detailed:1.2)\nsecond line, <lora:catEars:0.7>' and negative == "ugly"
+    # `Hashes` is a bare JSON object (CivitAI's rule: tests/unit/test_readers.py); A1111's expression splits
+    # it at its commas, as it does for CivitAI's own extension's images, and shows the pieces.
+    hashes_at = text.index(", Hashes: ") + len(", Hashes: ")
+    assert json.JSONDecoder().raw_decode(text, hashes_at)[0] == {"model": "a" * 10, "lora:catEars": "c" * 12}
+    assert {k: v for k, v in settings.items() if k not in ("Hashes", "lora")} == {
         "Steps": "3", "Sampler": "DPM++ 2M", "Schedule type": "Karras", "CFG scale": "5.5", "Seed": "7",
         "Size": "64x96", "Model hash": "a" * 10, "Model": "anime, v2: final", "Clip skip": "2",
         "Lora hashes": "catEars: " + "c" * 12,
-        "Hashes": json.dumps({"model": "a" * 10, "lora:catEars": "c" * 12}),
         "Version": f"intelligent-generation {record['pack_version']}",
     }
     assert text.split("\n")[-1].startswith("Steps: 3, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5.5")
@@ -201,7 +205,8 @@ def test_exif_is_laid_out_as_a1111_and_comfyui_read_it(tmp_path: Path, fmt: str)
         comment = exif.get_ifd(0x8769)[0x9286]
     # piexif's UserComment.dump(text, encoding="unicode"), which A1111 uses: a prefix, then UTF-16BE
     assert comment == b"UNICODE\0" + infotext_for(record).encode("utf-16-be")
-    assert exif[0x0110].startswith("prompt:{") and exif[0x010F].startswith("workflow:{")  # ComfyUI's WebP layout
+    # ComfyUI's frontend reads every `key:value` text tag of the first IFD; Model stays free for sd-prompt-reader.
+    assert exif[0x010D].startswith("prompt:{") and exif[0x010F].startswith("workflow:{") and 0x0110 not in exif
     assert json.loads(exif[0x010E].partition(":")[2]) == record
 
 
@@ -435,3 +440,19 @@ def test_read_image_command_prints_json(tmp_path: Path) -> None:
 def test_build_infotext_quotes_newlines() -> None:
     text = build_infotext("p", "", {"steps": 1, "seed": 1, "cfg": 1}, model_name="two\nlines")
     assert a1111_parse(text)[2]["Model"] == "two\nlines"
+
+
+def test_images_saved_by_older_versions_still_load(tmp_path: Path) -> None:
+    """Before readers were tested: the graph in Model (ComfyUI's layout), `Hashes` as a quoted string."""
+    graph = core_graph()
+    exif = Image.Exif()
+    exif[0x0110] = "prompt:" + json.dumps(graph)
+    old = ('anime fox, forest\nNegative prompt: ugly\nSteps: 3, Seed: 7, Size: 64x96, '
+           'Hashes: "{\\"model\\": \\"aaaaaaaaaa\\"}"')
+    exif.get_ifd(0x8769)[0x9286] = user_comment(old)
+    path = tmp_path / "old.webp"
+    Image.new("RGB", (64, 96)).save(path, exif=exif.tobytes())
+    chunks = read_metadata(path)
+    assert json.loads(chunks["prompt"]) == graph and chunks["parameters"] == old
+    saved = read_generation(chunks)
+    assert (saved.values["prompt"], saved.values["seed"], saved.values["steps"]) == ("anime fox, forest", 7, 3)

@@ -13,17 +13,18 @@ def test_infotext_layout_and_round_trip() -> None:
     text = build_infotext(
         "a cat, (detailed:1.2)", "blurry",
         {"steps": 20, "sampler": "euler_ancestral", "scheduler": "karras", "cfg": 7.0, "seed": 5, "width": 512, "height": 768},
-        model_name="real, v5", model_hash="abcdef0123456789", loras=[("catEars", "0123456789ab")], version="x 1",
+        model_name="real, v5", model_hash="abcdef0123456789", loras=[("catEars", "0123456789ab", 0.65)], version="x 1",
     )
     lines = text.split("\n")
-    assert lines[0] == "a cat, (detailed:1.2)"
+    assert lines[0] == "a cat, (detailed:1.2), <lora:catEars:0.65>"
     assert lines[1] == "Negative prompt: blurry"
     assert lines[2].startswith("Steps: 20, Sampler: Euler a, Schedule type: Karras, CFG scale: 7.0, Seed: 5, Size: 512x768")
     parsed = parse_infotext(text)
     assert parsed["settings"]["Model"] == "real, v5"  # a comma forces JSON quoting
     assert parsed["settings"]["Model hash"] == "abcdef0123"
     assert parsed["settings"]["Lora hashes"] == "catEars: 0123456789ab"
-    assert parsed["settings"]["Hashes"] == '{"model": "abcdef0123", "lora:catEars": "0123456789ab"}'
+    assert parsed["settings"]["Hashes"] == {"model": "abcdef0123", "lora:catEars": "0123456789ab"}
+    assert parsed["settings"]["Version"] == "x 1"  # the pair after the bare object is read too
     assert parsed["negative_prompt"] == "blurry"
 
 
