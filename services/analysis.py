@@ -94,7 +94,15 @@ class PromptAnalysis:
     llm_loras: list[str] = field(default_factory=list)  # the LLM's picks from a shortlist of real files
     llm_judged_loras: bool = False  # the LLM was shown candidates and judged them: its picks decide
     llm_checkpoint: str | None = None
-    style_defaulted: bool = False  # no style words, no hint, no LLM: the library may know better (a named character)
+    # Who decided the style: "words" (the prompt's style words), "default" (none), "you" (the style hint),
+    # "llm", or "loras" (the LoRAs the prompt asks for outweighed its words). Only "words" and "default" give way
+    # to what the library says about the LoRAs asked for.
+    style_from: str = "words"
+
+    @property
+    def style_defaulted(self) -> bool:
+        """No style words, no hint, no LLM: the library may know better (a named character)."""
+        return self.style_from == "default"
 
     @property
     def negative_or_suggested(self) -> str:
@@ -124,7 +132,7 @@ class PromptAnalysis:
 
 def with_style(analysis: PromptAnalysis, style: str, reason: str) -> PromptAnalysis:
     """The analysis with another style (its parameters and suggested negative follow) and the reason said."""
-    return replace(analysis, style=style, style_defaulted=False, suggested_parameters=dict(STYLE_PARAMETERS[style]),
+    return replace(analysis, style=style, style_from="loras", suggested_parameters=dict(STYLE_PARAMETERS[style]),
                    suggested_negative=STYLE_NEGATIVES[style],
                    reasons=[r for r in analysis.reasons if not r.startswith("No style words")] + [reason])
 
@@ -219,5 +227,5 @@ def analyze_keywords(prompt: str, negative_prompt: str = "", style_hint: str = "
         suggested_base=next((base for cue, base in BASE_SYNTAX if f" {cue} " in folded), None),
         quality_hints=[q for q in QUALITY_WORDS if f" {q} " in folded],
         suggested_negative=STYLE_NEGATIVES[style],
-        style_defaulted=style_hint not in STYLES and scores[best] == 0,
+        style_from="you" if style_hint in STYLES else "default" if scores[best] == 0 else "words",
     )

@@ -112,9 +112,10 @@ def _searched(library: Library, keys: PromptKeys, min_score: float = 0.0) -> tup
     return index, documents, query, index.search(query, min_score)
 
 
-def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
+def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) -> list[Match]:
     """Every LoRA (of any family) relevant to the prompt by its own metadata (retrieval.py), best first.
-    Characters only where they are named; nothing that fights the prompt's style; no detail LoRA on flat media."""
+    Characters only where they are named; nothing that fights the prompt's style (unless `judge_style` is off:
+    the style is still to be decided); no detail LoRA on flat media."""
     index, documents, query, hits = _searched(library, keys, 0.0 if keys.llm_picks else MIN_SCORE)
     loras = library.of_kind("loras")
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
@@ -128,7 +129,8 @@ def matches_for(library: Library, keys: PromptKeys) -> list[Match]:
             break  # best first: nothing further can clear the floor
         if per_family.get(entry.family, 0) >= MAX_PER_FAMILY and not picked:
             continue  # a library of thousands of near-twins: the best few of each family decide, the rest wait
-        if (keys.flat and entry.category == "detail") or not entry.usable or fights_style(entry, keys.style):
+        if (keys.flat and entry.category == "detail") or not entry.usable or (
+                judge_style and fights_style(entry, keys.style)):
             continue
         score = hit.score * (1.25 if picked else 1.0)
         if picked:
@@ -203,44 +205,65 @@ _FIELD_NAMES = {"title": "its title", "trigger": "its trigger word", "tags": "it
 
 ANIME_BASES = {"Pony", "Illustrious", "NoobAI"}  # bases trained on booru images: their LoRAs draw anime
 MIN_STYLE_LEAN = 1.5
+# What one LoRA the prompt asks for adds to its style words' scores: as much as one clear style word ("photo",
+# "painting" count 2), so a named character drawn only in anime outweighs a stray "art", never "a photo of".
+LORA_STYLE_VOTE = 2.0
+STYLE_VOTERS = {"character", "style"}
 
 
-def style_of_named_characters(analysis: PromptAnalysis, matches: list[Match]) -> PromptAnalysis:
-    """A prompt without style words takes the style of the LoRAs it asks for: "Kaede Hoshino by the window"
-    is anime when her LoRAs are, "an icon of a saint in egg tempera" artistic when the icon LoRA is. A named
-    character decides alone; otherwise the three best matches vote by their own style words and base."""
-    if not analysis.style_defaulted:
+def style_from_loras(library: Library, analysis: PromptAnalysis) -> PromptAnalysis:
+    """The prompt's style, with a say for the LoRAs it asks for, found whatever their style: "Kaede Hoshino by
+    the window" is anime when her LoRAs are; "collab art of Brineheart and Mimi" too, their LoRAs outweighing
+    "art"; "an icon of a saint in egg tempera" artistic when the icon LoRA is. A named character decides alone;
+    otherwise the three best matches vote by their own style words and base. A style you set, or the LLM's,
+    stays; and the answer is the same however often this is asked."""
+    if analysis.style_from not in ("words", "default"):
         return analysis
+    # Without style words, a LoRA leaning hard away from the default votes no more than it would be applied;
+    # against style words, a character or style LoRA of another style is exactly the evidence asked for.
+    matches = matches_for(library, PromptKeys.of(analysis), judge_style=analysis.style_defaulted)
     characters = [m for m in matches if m.entry.category == "character" and m.entry.styles]
-    voters: list[Match] = []
+    voters: list[tuple[Match, str]] = []
     for m in characters or matches:
-        if m.entry.category != "detail" and m.group not in {v.group for v in voters} and len(voters) < 3:
-            voters.append(m)
-    votes: dict[str, float] = {}
-    for m in voters:
+        if m.entry.category == "detail" or m.group in {v.group for v, _ in voters} or len(voters) >= 3:
+            continue
         lean = dict(m.entry.styles)
         if m.entry.base_model in ANIME_BASES:
             lean["anime"] = lean.get("anime", 0.0) + 2.0
         best = max(lean, key=lambda s: lean[s]) if lean else None
         if best and lean[best] >= MIN_STYLE_LEAN:  # one weak word ("print") is no style
-            votes[best] = votes.get(best, 0.0) + m.score
-    if not votes:
+            voters.append((m, best))
+    if not voters:
         return analysis
-    style = max(votes, key=lambda s: votes[s])
-    named = voters[0].entry.title or voters[0].entry.name
-    if characters:
-        return with_style(analysis, style, f"No style words; the character you named ({named}) has {style} LoRAs, "
-                                          f"so {style}.")
-    return with_style(analysis, style, f"No style words; the LoRAs your prompt asks for ({named}) draw {style} "
-                                      f"images, so {style}.")
+    named = voters[0][0].entry.title or voters[0][0].entry.name
+    asked = f"the character you named ({named}) has" if characters else f"the LoRAs your prompt asks for ({named})"
+    if analysis.style_defaulted:
+        votes: dict[str, float] = {}
+        for m, best in voters:
+            votes[best] = votes.get(best, 0.0) + m.score
+        style = max(votes, key=lambda s: votes[s])
+        verb = f"{style} LoRAs" if characters else f"draw {style} images"
+        return with_style(analysis, style, f"No style words; {asked} {verb}, so {style}.")
+    # Against the prompt's own style words only what is about drawing counts: a named character, a style
+    # LoRA. A Pony mariachi outfit or a kintsugi LoRA's "gold" says nothing about how the picture is made.
+    combined = dict(analysis.style_scores)
+    for m, best in voters:
+        if m.entry.category in STYLE_VOTERS:
+            combined[best] = combined.get(best, 0.0) + LORA_STYLE_VOTE
+    style = max(combined, key=lambda s: (combined[s], s == analysis.style))  # a tie keeps the words' style
+    if style == analysis.style:
+        return analysis
+    said = analysis.style_scores.get(analysis.style, 0.0)
+    verb = f"{style} LoRAs" if characters else f"draw {style} images"
+    return with_style(analysis, style, f"Style {style}: your words lean {analysis.style} ({said:g}), but {asked} "
+                                       f"{verb} ({combined[style]:g} in all).")
 
 
 def matches_and_style(library: Library, analysis: PromptAnalysis) -> tuple[PromptAnalysis, list[Match]]:
-    """The LoRAs a prompt asks for, and its analysis with the style a named character gives it (matched again
-    in that style, so her style's LoRAs are not filtered out as fighting the default)."""
-    matches = matches_for(library, PromptKeys.of(analysis))
-    styled = style_of_named_characters(analysis, matches)
-    return (analysis, matches) if styled is analysis else (styled, matches_for(library, PromptKeys.of(styled)))
+    """The LoRAs a prompt asks for, and its analysis with the style they give it (matched in that style, so
+    its LoRAs are not filtered out as fighting the style the words alone suggested)."""
+    styled = style_from_loras(library, analysis)
+    return styled, matches_for(library, PromptKeys.of(styled))
 
 
 def covered_groups(matches: list[Match], family: str) -> dict[str, float]:
@@ -269,7 +292,7 @@ def plan_loras(
     if matches is None:
         analysis, matches = matches_and_style(library, analysis)
     else:
-        analysis = style_of_named_characters(analysis, matches)
+        analysis = style_from_loras(library, analysis)
     keys = PromptKeys.of(analysis)
     leans = leans or {}
     rejected: dict[str, str] = {}

@@ -119,7 +119,7 @@ def _merge(base: PromptAnalysis, answer: dict[str, Any], style_hint: str) -> Pro
     base.source = f"ollama:{answer['model']}"
     if style_hint not in STYLES:
         base.style = answer["style"]
-        base.style_defaulted = False
+        base.style_from = "llm"
     base.content_type = answer["content_type"]
     base.concepts = list(dict.fromkeys([c.lower() for c in answer["concepts"]] + base.concepts))
     base.suggested_parameters = dict(STYLE_PARAMETERS[base.style])

@@ -20,7 +20,7 @@ from .lora_scoring import (
     matches_and_style,
     matches_for,
     plan_loras,
-    style_of_named_characters,
+    style_from_loras,
 )
 from .ollama_analyzer import OllamaSettings, Shortlist, analyze
 from .selection import Selection, checkpoint_score, choose_checkpoint
@@ -147,7 +147,7 @@ def recommend(
 ) -> Recommendation:
     choices = choices or Choices(checkpoint=pinned)
     selection, matches = select_checkpoint(library, analysis, pinned, vram_gb, quality, choices, leans)
-    analysis = style_of_named_characters(analysis, matches)  # as the checkpoint was chosen
+    analysis = style_from_loras(library, analysis)  # as the checkpoint was chosen
     plan = plan_loras(library, analysis, selection.family, max_loras, base_model=selection.base_model,
                       matches=matches, pinned=choices.pinned_loras, excluded=choices.excluded_loras, leans=leans)
     plan.reasons += missing_lines(library, analysis, selection.family, selection.base_model, selection.checkpoint,

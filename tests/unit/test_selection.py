@@ -111,6 +111,30 @@ def test_a_named_character_sets_the_style_and_gets_one_lora(models_root: Path) -
     assert recommend(lib, analyze_keywords("a photo of a harbour")).analysis.style == "realistic"
 
 
+def test_a_named_character_outweighs_a_stray_style_word_not_a_clear_one(models_root: Path) -> None:
+    """"collab art" has one weak artistic word; the two characters it names are drawn in anime (their LoRAs
+    say so and live on an anime base), so anime. "A photo of" is a clear word the characters do not outvote,
+    and a concept LoRA on an anime base says nothing about how a photo is made."""
+    for name, title in (("brine_il", "Captain Brineheart"), ("mimi_il", "Kurone Mimi")):
+        write_safetensors(models_root / "loras" / f"{name}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{name}.civitai.info").write_text(json.dumps({
+            "baseModel": "Illustrious", "trainedWords": [title.lower().replace(" ", "")],
+            "model": {"name": title, "type": "LORA", "tags": ["character", "anime", "vtuber"]}}))
+    write_safetensors(models_root / "loras" / "mariachi_pony.safetensors", SD15_LORA)
+    (models_root / "loras" / "mariachi_pony.civitai.info").write_text(json.dumps({
+        "baseModel": "Pony", "trainedWords": ["mariachi"],
+        "model": {"name": "Mariachi Charro Suit", "type": "LORA", "tags": ["clothing", "mariachi", "sombrero"]}}))
+    lib = scan(folders_under(models_root))
+    collab = analyze_keywords("collab art: Captain Brineheart and Kurone Mimi laughing on a pirate ship")
+    assert collab.style == "artistic"  # the words alone
+    answer = recommend(lib, collab)
+    assert answer.analysis.style == "anime" and "your words lean artistic" in answer.explain()
+    photo = recommend(lib, analyze_keywords("a photo of Kurone Mimi cosplay at a convention"))
+    assert photo.analysis.style == "realistic"
+    band = recommend(lib, analyze_keywords("street photo of a mariachi band in a plaza at night"))
+    assert band.analysis.style == "realistic"
+
+
 def test_a_lora_tagged_with_the_concept_beats_a_neighbour(models_root: Path) -> None:
     """Both read as oil painting ("impasto" is a kind of it); the one tagged "oil painting" is chosen."""
     for name, tags, trained in (("impastoBoost", ["impasto", "brushstrokes"], "impasto"),
