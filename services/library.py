@@ -148,14 +148,29 @@ class Library:
 
     @cached_property
     def detailers(self) -> dict[str, list[ModelEntry]]:
-        """General detail enhancers per family (no concept of their own), best known first."""
+        """General detail enhancers per family, best known first: a detail LoRA is general when it has no concept
+        of its own and at least a third of the words it names itself by say "detail tool". "Macro Focus Stack"
+        tagged photography, macro, focus stacking, detail is a macro LoRA that happens to add detail."""
         pool: dict[str, list[ModelEntry]] = {}
         for e in self.of_kind("loras"):
-            if e.category == "detail" and e.usable and not e.concepts:
+            if e.category == "detail" and e.usable and not e.concepts and _mostly_detail(e):
                 pool.setdefault(e.family, []).append(e)
         for entries in pool.values():
             entries.sort(key=lambda e: (not e.known, -e.popularity, e.name))
         return pool
+
+
+DETAIL_WORDS = next(marks for category, marks in CATEGORY_WORDS if category == "detail")
+MIN_DETAIL_SHARE = 1 / 3
+
+
+def _mostly_detail(entry: ModelEntry) -> bool:
+    from .retrieval import content_words_of  # the search's own reading of words
+
+    own = [w for text in [entry.title, *entry.tags, *([] if entry.trigger_guessed else entry.trigger_words)]
+           for w in content_words_of(text)]
+    own = own or content_words_of(split_camel(_stem(entry.name)))
+    return not own or sum(w in DETAIL_WORDS for w in own) >= MIN_DETAIL_SHARE * len(own)
 
 
 def folders_under(models_root: str | Path) -> dict[str, list[Path]]:

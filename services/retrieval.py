@@ -86,6 +86,9 @@ def _words(text: str) -> list[str]:
             if len(w) > 1 and w not in STOPWORDS and w not in NOISE and not _TAIL.fullmatch(w)]
 
 
+content_words_of = _words  # what the library asks of the search's reading of words
+
+
 _PIECES = re.compile(r"[,;.|/\n()\[\]{}:]+")  # phrases never cross a comma or a bracket
 
 

@@ -109,3 +109,19 @@ def test_the_strong_candidates_left_out_are_said_with_why(library: Library) -> N
     plan = plan_loras(library, analyze_keywords("a red-crowned crane wading in a marsh at dawn"), "sd15")
     (line,) = [r for r in plan.reasons if r.startswith("Left out Tower Crane")]
     assert "only 'crane' in common" in line
+
+
+def test_only_a_general_detail_lora_fills_the_free_slot(models_root: Path) -> None:
+    """A macro-photography LoRA tagged "detail" among its own subjects is no general enhancer, however popular;
+    the Detail Slider, which names nothing but detail, is."""
+    for stem, title, tags, downloads in (
+            ("MacroStackXL", "Macro Focus Stack", ["photography", "macro", "focus stacking", "detail"], 59_000),
+            ("detail_slider_v4", "Detail Slider", ["tool", "detail", "slider"], 3_000)):
+        write_safetensors(models_root / "loras" / f"{stem}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{stem}.civitai.info").write_text(json.dumps({
+            "baseModel": "SD 1.5", "stats": {"downloadCount": downloads},
+            "model": {"name": title, "tags": tags, "type": "LORA"}}))
+    library = scan(folders_under(models_root))
+    assert [e.name for e in library.detailers["sd15"]] == ["detail_slider_v4.safetensors"]
+    plan = plan_loras(library, analyze_keywords("a photo of a lighthouse on a cliff"), "sd15")
+    assert [p.name for p in plan.loras if p.reason == "general detail enhancer"] == ["detail_slider_v4.safetensors"]
