@@ -12,6 +12,7 @@ A LoRA is applied for what the prompt asks for, never for popularity:
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from .analysis import PromptAnalysis, with_style
 from .feedback import Lean
 from .library import Library, ModelEntry
 from .retrieval import MIN_RELEVANCE, PHRASE_JOIN, agrees, query_terms, surface_terms
-from .vocabulary import FLAT_MEDIA, concepts_in, fold, words_in
+from .vocabulary import FLAT_MEDIA, GENERIC, concepts_in, content_words, fold, split_camel, words_in
 
 DEFAULT_WEIGHT = 0.8
 DETAIL_WEIGHT = 0.5
@@ -76,6 +77,7 @@ class PromptKeys:
     prompt: str = ""  # the prompt as written (without LoRA tags): its (word:1.3) weights weight the search
     llm_picks: set[str] = field(default_factory=set)  # LoRA names an LLM picked from a shortlist of real matches
     llm_judged: bool = False  # an LLM judged the shortlist: only its picks are applied
+    capitalised: set[str] = field(default_factory=set)  # words written as names ("my OC Marisol"), folded
 
     @classmethod
     def of(cls, analysis: PromptAnalysis) -> PromptKeys:
@@ -86,7 +88,29 @@ class PromptKeys:
         joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
         written = set(fold(analysis.clean_prompt).split())  # "m1rav" as typed, not split as CamelCase
         return cls(analysis.style, concepts, set(plain) | joined | written, bool(FLAT_MEDIA & concepts.keys()),
-                   analysis.clean_prompt, set(analysis.llm_loras), analysis.llm_judged_loras)
+                   analysis.clean_prompt, set(analysis.llm_loras), analysis.llm_judged_loras,
+                   capitalised_words(analysis.clean_prompt))
+
+
+_NAME_RUN = re.compile(r"[A-Z][a-z\u00e0-\u00ff]+(?:[ \t]+[A-Z][a-z\u00e0-\u00ff]+)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\n])\s*$")
+
+
+def capitalised_words(prompt: str) -> set[str]:
+    """Single words written with a capital inside a sentence, as first names are ("my OC Marisol on her
+    scooter"): not the first word of the prompt or of a sentence, which any word may start with ("Mira el
+    mar"), and not a word of a longer name ("Kurone Mimi" is her, not a Mimi)."""
+    found = set()
+    for run in _NAME_RUN.finditer(prompt):
+        if " " not in run.group() and "\t" not in run.group() and not _SENTENCE_START.search(prompt[:run.start()]):
+            found.add(fold(run.group()).strip())
+    return found
+
+
+def first_name(entry: ModelEntry) -> str | None:
+    """A character's first name, from its title ("Marisol Vega (OC) IL" -> "marisol")."""
+    words = content_words(fold(split_camel(entry.title)).split())
+    return words[0] if words and len(words[0]) > 2 and words[0] not in GENERIC else None
 
 
 @dataclass
@@ -122,22 +146,24 @@ def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) ->
     found = []
     per_family: dict[str, int] = {}
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
-    for hit in hits:
+    named = _named_characters(library, keys, index, {h.doc for h in hits})
+    for hit in [*hits, *named]:
         entry = loras[hit.doc]
         picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
-        if not keys.llm_picks and hit.score < floor:
-            break  # best first: nothing further can clear the floor
+        by_name = entry.category == "character" and first_name(entry) in keys.capitalised
+        if not keys.llm_picks and hit.score < floor and not by_name:
+            continue  # best first: nothing further can clear the floor (but a character named by name)
         if per_family.get(entry.family, 0) >= MAX_PER_FAMILY and not picked:
             continue  # a library of thousands of near-twins: the best few of each family decide, the rest wait
         if (keys.flat and entry.category == "detail") or not entry.usable or (
                 judge_style and fights_style(entry, keys.style)):
             continue
         score = hit.score * (1.25 if picked else 1.0)
-        if picked:
+        if picked or by_name:
             score = max(score, MIN_SCORE)
         elif keys.llm_judged or score < max(MIN_SCORE, floor) or not agrees(hit, documents[hit.doc], index, query):
             continue
-        names = set(entry.name_keys) & keys.words
+        names = character_names(entry, keys)
         if entry.category == "character" and not names:
             continue  # characters only where they are asked for
         concepts = sorted(set(entry.concepts) & keys.concepts.keys())
@@ -154,6 +180,31 @@ def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) ->
     return sorted(found, key=lambda m: (-m.score, m.entry.name))
 
 
+def _named_characters(library: Library, keys: PromptKeys, index: Any, searched: set[int]) -> list[Any]:
+    """Characters whose first name the prompt writes as a name, where the search's scores left them out: a
+    first name common in everyday language ("Mira") scores low, and written as a name it is still hers."""
+    from .retrieval import Hit, stem
+
+    loras = library.of_kind("loras")
+    found = []
+    for word in sorted(keys.capitalised):
+        for doc, _tf, fields in index.postings.get(stem(word), ()):
+            entry = loras[doc]
+            if doc not in searched and entry.category == "character" and first_name(entry) == word:
+                found.append(Hit(doc, 0.0, {stem(word): list(fields)}))
+                searched.add(doc)
+    return found
+
+
+def character_names(entry: ModelEntry, keys: PromptKeys) -> set[str]:
+    """How the prompt names this LoRA: its trigger or whole name, or (a character) its first name written as a
+    name. "Kohaku" alone may be a koi, "Kohaku" capitalised inside a sentence is her."""
+    names = set(entry.name_keys) & keys.words
+    if not names and entry.category == "character" and (first := first_name(entry)) in keys.capitalised:
+        names = {first}
+    return names
+
+
 def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3) -> list[str]:
     """The strongest LoRAs of the family that the decision left out, each with why, in their own words."""
     index, documents, query, hits = _searched(library, keys, MIN_SCORE)  # the matching's search, reused
@@ -167,7 +218,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
             continue
         shared = ", ".join(sorted({surface.get(t, t) for t in hit.matched if PHRASE_JOIN not in t})[:3])
         name = entry.title or entry.name
-        if entry.category == "character" and not set(entry.name_keys) & keys.words:
+        if entry.category == "character" and not character_names(entry, keys):
             why = "a character the prompt does not name"
         elif fights_style(entry, keys.style):
             why = f"it leans to another style than {keys.style}"
@@ -192,7 +243,7 @@ def candidates_for(library: Library, keys: PromptKeys, limit: int = 30) -> list[
     for hit in hits:
         entry = loras[hit.doc]
         if entry.usable and not fights_style(entry, keys.style) and (
-                entry.category != "character" or set(entry.name_keys) & keys.words):
+                entry.category != "character" or character_names(entry, keys)):
             found.append(entry)
         if len(found) >= limit:
             break

@@ -49,6 +49,7 @@ def planned(library: Library, prompt: str) -> list[str]:
     ("a beekeeper lifting a frame dripping with honey from the hive", "apiary_life_v2.safetensors"),
     ("Mira Voss standing on a cliff at dawn", "mira_voss.safetensors"),
     ("m1rav, portrait, rain", "mira_voss.safetensors"),
+    ("my knight OC Mira standing on a cliff at dawn", "mira_voss.safetensors"),  # her first name, as a name
     ("a tower crane over a construction site at dusk", "TowerCraneXL.safetensors"),
 ])
 def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prompt: str, lora: str) -> None:
@@ -58,6 +59,8 @@ def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prom
 @pytest.mark.parametrize("prompt", [
     "a red-crowned crane wading in a marsh at dawn, wildlife photography",  # the bird, not the machine
     "a knight in a rainy forest",  # a word of Mira's description is not her name
+    "Mira el acantilado al amanecer",  # "look at the cliff": a capital that only starts the sentence
+    "a knight, mira el acantilado",  # and the same word written as a word
     "a bowl of soup on a windowsill",
 ])
 def test_a_word_shared_by_accident_is_not_enough(library: Library, prompt: str) -> None:
