@@ -113,6 +113,25 @@ _WEIGHT_SPAN = re.compile(r"\(([^():]+):\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*\)")
 
 
 @lru_cache(maxsize=1)
+def _spanish_stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("spanish")
+
+
+@lru_cache(maxsize=50_000)
+def spanish_stem(word: str) -> str | None:
+    """A Spanish word's Snowball stem, which for a cognate is the English word's ("romanos" -> "roman"); None
+    for a word more English than Spanish (metadata is mostly English, prompts are often Spanish)."""
+    if len(word) <= 3 or not word.isalpha():
+        return None
+    zipf = _zipf()
+    if zipf(word, "es", wordlist="small") < zipf(word, "en", wordlist="small") + 1.0:
+        return None
+    return str(_spanish_stemmer().stemWord(word))
+
+
+@lru_cache(maxsize=1)
 def _zipf() -> Any:
     from wordfreq import zipf_frequency  # word frequencies of everyday language (many sources)
 
@@ -162,6 +181,9 @@ def query_terms(prompt: str, expansions: Mapping[str, str] | None = None) -> dic
     for t, surface in surface_terms(prompt).items():
         weights[t] = specificity(surface) * emphasis.get(t, 1.0) * (
             BROAD_WEIGHT if surface in broad or t in broad_terms else 1.0)
+        spanish = spanish_stem(surface) if PHRASE_JOIN not in t else None
+        if spanish and spanish != t:
+            weights.setdefault(spanish, weights[t])  # "romanos" also as "roman", "vikingos" as "viking"
     for concept, phrase in (expansions or {}).items():
         read = [weights[t] for t in terms(phrase) if t in weights]
         weights.setdefault(concept_term(concept), EXPANSION_WEIGHT * max(read, default=specificity(phrase)))

@@ -128,3 +128,10 @@ def test_only_a_general_detail_lora_fills_the_free_slot(models_root: Path) -> No
     assert [e.name for e in library.detailers["sd15"]] == ["detail_slider_v4.safetensors"]
     plan = plan_loras(library, analyze_keywords("a photo of a lighthouse on a cliff"), "sd15")
     assert [p.name for p in plan.loras if p.reason == "general detail enhancer"] == ["detail_slider_v4.safetensors"]
+
+
+def test_spanish_words_also_search_as_their_english_cognates() -> None:
+    """Metadata is mostly English and prompts are often Spanish: "vikingos" also looks for "viking"; an English
+    word is searched as itself only."""
+    assert {"viking", "roman"} <= set(query_terms("vikingos y legionarios romanos"))
+    assert set(query_terms("roman vikings")) == set(terms("roman vikings"))
