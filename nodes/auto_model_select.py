@@ -9,7 +9,16 @@ from ..services.analysis import PromptAnalysis
 from ..services.feedback import FeedbackStore
 from ..services.recommend import Choices, parse_names, select_checkpoint
 from ..services.selection import QUALITY_STEPS, SelectionError
-from .common import CATEGORY, Analysis, Selection, cache_dir, library_signature, load_library, vram_budget_gb
+from .common import (
+    CATEGORY,
+    Analysis,
+    Selection,
+    cache_dir,
+    library_signature,
+    load_library,
+    reloaded_if_stale,
+    vram_budget_gb,
+)
 
 AUTO = "auto"
 
@@ -71,7 +80,10 @@ class AutoModelSelect(io.ComfyNode):
                           excluded_checkpoints=frozenset(name for name, _ in parse_names(exclude)))
         leans = FeedbackStore(cache_dir()).leans(parsed.concepts, parsed.style)
         try:
-            selection, _ = select_checkpoint(load_library(), parsed, None, vram_budget_gb(), quality, choices, leans)
+            library = load_library()
+            selection, _ = select_checkpoint(library, parsed, None, vram_budget_gb(), quality, choices, leans)
+            if (again := reloaded_if_stale(library, [("checkpoints", selection.checkpoint), ("vae", selection.vae)])):
+                selection, _ = select_checkpoint(again, parsed, None, vram_budget_gb(), quality, choices, leans)
         except SelectionError as exc:
             raise ValueError(f"Auto Model Select: {exc}") from exc
         try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-import hashlib
+import logging
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from aiohttp import web
 from comfy_api.latest import io
 
 from ..services.feedback import record_from_image
-from ..services.library import Library, model_files, scan
+from ..services.library import Library, fingerprint, scan, stale, sweep
 from ..services.online import CIVITAI_HOSTS
 from ..services.request_body import MAX_BODY_BYTES, parse_object
 from ..services.request_guard import refusal
@@ -32,9 +33,42 @@ def library_folders() -> dict[str, list[Path]]:
     return {kind: [Path(p) for p in folder_paths.get_folder_paths(kind)] for kind in ("checkpoints", "loras", "vae")}
 
 
+SWEEP_S = 300.0  # how often a stat of every model file looks for files rewritten in place
+log = logging.getLogger(__name__)
+_sweeper: list[threading.Thread] = []
+
+
 def load_library() -> Library:
-    """The indexed library; the index in our cache folder makes this a stat of each file after the first time."""
+    """The indexed library: a stat per model folder when nothing changed (services/folder_watch.py)."""
+    _start_sweeper()
     return scan(library_folders(), cache_dir())
+
+
+def reloaded_if_stale(library: Library, used: list[tuple[str, str | None]]) -> Library | None:
+    """The library read again when one of the files about to be used was rewritten in place since it was read
+    (a new copy under the old name); None when they are all as read."""
+    changed = stale(library, [(kind, name) for kind, name in used if name])
+    if not changed:
+        return None
+    log.info("Intelligent Generation: %s changed on disk; reading it again", ", ".join(changed))
+    return load_library()
+
+
+def _start_sweeper() -> None:
+    """A background stat of every file every SWEEP_S: what no folder's mtime shows, a queue never pays for."""
+    if _sweeper:
+        return
+
+    def run() -> None:
+        while True:
+            threading.Event().wait(SWEEP_S)
+            try:
+                sweep(library_folders())
+            except Exception:  # noqa: BLE001 (a sweep that fails waits for the next; the queue is unaffected)
+                log.exception("Intelligent Generation: the model folder sweep failed")
+
+    _sweeper.append(threading.Thread(target=run, name="ig-folder-sweep", daemon=True))
+    _sweeper[0].start()
 
 
 def vram_budget_gb() -> float | None:
@@ -48,14 +82,10 @@ def vram_budget_gb() -> float | None:
 
 
 def library_signature() -> str:
-    """Changes whenever a model file or its sidecar is added, removed or rewritten; cheap (stat only), and
-    the scan's own walk: a link loop is visited once.
-
-    A short digest: ComfyUI stores it in the prompt, which is embedded in every saved image.
-    """
-    parts = [f"{kind}/{name}:{signature}" for kind, folders in library_folders().items() for folder in folders
-             for _path, name, signature, _sidecars, _size in model_files(folder)]
-    return hashlib.sha256("|".join(sorted(parts)).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    """Changes whenever a model file or its sidecar is added, removed or renamed, or our records change: a
+    stat per folder, from the scan's own change tracking (a file rewritten in place shows at the next sweep).
+    Short and telling nothing: ComfyUI stores it in the prompt, which is embedded in every saved image."""
+    return fingerprint(library_folders(), cache_dir())
 
 
 def pack_settings() -> PackSettings:

@@ -5,9 +5,20 @@ from comfy_api.latest import io
 
 from ..services.analysis import PromptAnalysis
 from ..services.feedback import FeedbackStore
+from ..services.library import Library
+from ..services.lora_scoring import LoraPlan as Plan
 from ..services.lora_scoring import plan_loras
 from ..services.recommend import missing_lines, parse_names
-from .common import CATEGORY, Analysis, LoraPlan, Selection, cache_dir, library_signature, load_library
+from .common import (
+    CATEGORY,
+    Analysis,
+    LoraPlan,
+    Selection,
+    cache_dir,
+    library_signature,
+    load_library,
+    reloaded_if_stale,
+)
 
 
 class LoRARecommender(io.ComfyNode):
@@ -54,10 +65,16 @@ class LoRARecommender(io.ComfyNode):
                 weight_scale: float = 1.0, pinned_loras: str = "", excluded_loras: str = "") -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
         library = load_library()
-        plan = plan_loras(library, parsed, selection["family"], max_loras, weight_scale,
-                          base_model=selection.get("base_model"), pinned=parse_names(pinned_loras),
-                          excluded=frozenset(name for name, _ in parse_names(excluded_loras)),
-                          leans=FeedbackStore(cache_dir()).leans(parsed.concepts, parsed.style))
+        leans = FeedbackStore(cache_dir()).leans(parsed.concepts, parsed.style)
+
+        def planned(library: Library) -> Plan:
+            return plan_loras(library, parsed, selection["family"], max_loras, weight_scale,
+                              base_model=selection.get("base_model"), pinned=parse_names(pinned_loras),
+                              excluded=frozenset(name for name, _ in parse_names(excluded_loras)), leans=leans)
+
+        plan = planned(library)
+        if (again := reloaded_if_stale(library, [("loras", lora.name) for lora in plan.loras])):
+            library, plan = again, planned(again)
         plan.reasons += missing_lines(library, parsed, selection["family"], selection.get("base_model"),
                                       selection.get("checkpoint"))
         loader = comfy_nodes.LoraLoader()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import base_model as bases
+from .folder_watch import FolderWatch, ModelFile
 from .safetensors_header import HeaderError, SafetensorsHeader, read_header
 from .sidecars import READERS, problem_text, read_sidecars
 from .vocabulary import GENERIC, concepts_in, concepts_in_words, content_words, fold, split_camel, style_scores_words
@@ -186,8 +187,10 @@ def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
     }
 
 
-# Per process (a ComfyUI server rescans at every queue): the last scan, to skip reading the index again.
-_last_scan: dict[str, tuple[list[tuple[str, str]], dict[str, tuple[str, ModelEntry]], Library]] = {}
+# Per process (a ComfyUI server rescans at every queue): the last scan, to skip reading the index again, and
+# each model directory's listing, to skip listing an unchanged one.
+_last_scan: dict[str, tuple[str, dict[str, tuple[str, ModelEntry]], Library]] = {}
+WATCH = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES, ENTRY_VERSION)
 
 
 @contextmanager
@@ -220,13 +223,12 @@ def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) ->
 def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Library:
     from .index import IndexCache
 
-    listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
-    signatures = [(f"{kind}\0{path}", signature) for kind, files in listing for path, _, signature, _, _ in files]
     memo_key = f"{cache_dir}|{sorted(folders.items())}"
-    signatures.append(("records", _records_stamp(cache_dir)))  # a metadata fetch refreshes the library too
+    stamp = fingerprint(folders, cache_dir)  # a metadata fetch refreshes the library too (our records)
     previous = _last_scan.get(memo_key) if cache_dir else None
-    if previous and previous[0] == signatures:
-        return previous[2]
+    if previous and previous[0] == stamp:
+        return previous[2]  # no folder changed: a stat per folder, whatever the number of files
+    listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
     cache = IndexCache(Path(cache_dir)) if cache_dir else None
     known = previous[1] if previous else cache.load() if cache else {}
     from .describe_workers import describe_many
@@ -266,7 +268,7 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
         entries = _with_records(entries, Path(cache_dir)) if cache_dir else entries
     library = Library(entries)
     if cache_dir:
-        _last_scan[memo_key] = (signatures, current, library)
+        _last_scan[memo_key] = (stamp, current, library)
     return library
 
 
@@ -325,50 +327,38 @@ def _apply_info(entry: ModelEntry, info: Any) -> None:
     entry.recommended = info.recommended or entry.recommended
 
 
-def model_files(folder: Path) -> list[tuple[str, str, str, frozenset[str], int]]:
+def model_files(folder: Path, full: bool = False) -> list[ModelFile]:
     """(path, ComfyUI name, signature, sidecar file names, size) of every model file under folder.
 
-    The signature changes when the file or one of its sidecars changes. Symbolic
-    links are followed, but a folder already visited (a link loop) is skipped.
-    Plain strings, not Path objects, on this path: it runs for every file at every start.
+    The signature changes when the file or one of its sidecars changes. Symbolic links are followed, but a
+    folder already visited (a link loop) is skipped. Unchanged directories are not listed again (folder_watch);
+    `full` stats every file, for changes made in place.
     """
-    found: list[tuple[str, str, str, frozenset[str], int]] = []
-    visited: set[tuple[int, int]] = set()
-    root = str(folder)
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        try:
-            st = os.stat(current)
-            if (st.st_dev, st.st_ino) in visited:
-                continue
-            visited.add((st.st_dev, st.st_ino))
-            with os.scandir(current) as it:
-                items = {d.name: d for d in it}
-        except OSError:
-            continue
-        for item in items.values():
-            try:
-                if item.is_dir():
-                    if not item.name.startswith("."):
-                        stack.append(item.path)
-                    continue
-                if not item.name.lower().endswith(MODEL_SUFFIXES) or not item.is_file():
-                    continue  # a FIFO or device named *.safetensors would block the reader
-                st = item.stat()
-            except OSError:
-                continue
-            stem = item.name.rsplit(".", 1)[0]
-            parts = [f"v{ENTRY_VERSION}|{st.st_size}:{st.st_mtime_ns}"]
-            sidecars = frozenset(stem + suffix for suffix in SIDECAR_SUFFIXES if stem + suffix in items)
-            for sidecar in sorted(sidecars):
-                try:
-                    parts.append(f"{sidecar}:{items[sidecar].stat().st_mtime_ns}")
-                except OSError:
-                    pass
-            name = item.path[len(root) + 1 :].replace(os.sep, "/")
-            found.append((item.path, name, "|".join(parts), sidecars, st.st_size))
-    return sorted(found, key=lambda f: f[1])
+    return WATCH.files(str(folder), full)
+
+
+def forget_scans() -> None:
+    """As after a restart: the next scan reads the folders and the index on disk anew."""
+    _last_scan.clear()
+    WATCH.forget()
+
+
+def sweep(folders: dict[str, list[Path]]) -> int:
+    """Every file's stat again (a file rewritten in place shows only so); the generation after it."""
+    return WATCH.sweep([str(folder) for paths in folders.values() for folder in paths])
+
+
+def fingerprint(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> str:
+    """Changes whenever a model folder's files change, or our records do; a stat per folder, no more."""
+    generation = WATCH.stamp([str(folder) for paths in folders.values() for folder in paths])
+    return f"{generation}.{_records_stamp(cache_dir)}"
+
+
+def stale(library: Library, used: list[tuple[str, str]]) -> list[str]:
+    """The names among `used` ((kind, name) the prompt is about to use) whose files changed in place since
+    the library read them; the next scan reads them again."""
+    paths = {entry.path: entry.name for kind, name in used if (entry := library.find(kind, name)) is not None}
+    return [paths[p] for p in WATCH.verify(list(paths))]
 
 
 def describe(

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from comfy_server import ensure_tiny_models
 
 from services.image_file import RECORD_KEY, read_metadata
 
@@ -84,3 +85,34 @@ def test_fingerprint_follows_the_library(node_classes: dict[str, Any], comfy_fol
     (extra / "new_lora.safetensors").write_bytes(b"x")
     assert select.fingerprint_inputs(checkpoint="auto") != before
     folder_paths.folder_names_and_paths["loras"][0].remove(str(extra))
+
+
+def test_a_lora_rewritten_in_place_is_read_again_before_it_is_applied(node_classes: dict[str, Any],
+                                                                       comfy_folders: Path) -> None:
+    """A folder's mtime shows files added or removed, not a file rewritten in place: the LoRA Recommender checks
+    the files it is about to apply and reads a changed one again (here its sidecar's trigger word)."""
+    import os
+    import shutil
+
+    import folder_paths
+
+    loras = comfy_folders / "loras"
+    shutil.copytree(ensure_tiny_models() / "loras", loras)
+    sidecar = loras / "cat_ears_sd15.civitai.info"
+    sidecar.write_text(json.dumps({"baseModel": "SD 1.5", "trainedWords": ["cat ears"],
+                                   "model": {"name": "Cat Ears", "type": "LORA", "tags": ["cat ears"]}}))
+    folder = os.stat(loras)
+    os.utime(loras, ns=(folder.st_atime_ns, folder.st_mtime_ns - 3_600_000_000_000))  # an old folder
+    folder_paths.folder_names_and_paths["loras"] = ([str(loras)], folder_paths.folder_names_and_paths["loras"][1])
+    analysis, _, _ = node_classes["IntelligentPromptAnalyzer"].execute("anime girl with cat ears", "",
+                                                                       use_ollama=False).args
+    out = node_classes["IntelligentAutoModelSelect"].execute(analysis, "auto").args
+    model, clip, selection = out[0], out[1], out[3]
+    recommend = node_classes["IntelligentLoRARecommender"]
+    first = recommend.execute(model, clip, analysis, selection, 3, 1.0).args
+    assert "cat_ears_sd15.safetensors" in [lo["name"] for lo in first[4]["loras"]]
+    sidecar.write_text(json.dumps({"baseModel": "SD 1.5", "trainedWords": ["nekomimi"],
+                                   "model": {"name": "Cat Ears", "type": "LORA", "tags": ["cat ears"]}}))
+    assert os.stat(loras).st_mtime_ns == folder.st_mtime_ns - 3_600_000_000_000  # the folder shows nothing
+    again = recommend.execute(model, clip, analysis, selection, 3, 1.0).args
+    assert "nekomimi" in again[5]  # the prompt the sampler sees has the new trigger word

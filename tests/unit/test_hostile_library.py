@@ -75,7 +75,7 @@ def test_a_file_name_that_is_not_utf8_beside_a_sidecar_is_indexed(tmp_path: Path
     assert len(first.entries) == 2
     from services import library as library_module
 
-    library_module._last_scan.clear()  # as after a restart: read back from the index on disk
+    library_module.forget_scans()  # as after a restart: read back from the index on disk
     assert len(scanned(tmp_path, tmp_path / "cache").entries) == 2
 
 

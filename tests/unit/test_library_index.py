@@ -25,7 +25,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(kind, path, name, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(library, "describe", spy)
-    library._last_scan.clear()
+    library.forget_scans()
     return calls
 
 
@@ -35,7 +35,7 @@ def test_restart_reads_nothing_and_a_change_is_read_alone(models_root: Path, tmp
     first = scan(folders_under(models_root), cache)
     assert len(counted) == len(first.entries) > 5
     counted.clear()
-    library._last_scan.clear()  # a new process: only the index on disk is left
+    library.forget_scans()  # a new process: only the index on disk is left
     again = scan(folders_under(models_root), cache)
     assert counted == []
     assert [e.to_dict() for e in again.entries] == [e.to_dict() for e in first.entries]
@@ -46,7 +46,7 @@ def test_restart_reads_nothing_and_a_change_is_read_alone(models_root: Path, tmp
     assert changed.find("loras", "catEars").trigger_words == ["nekomimi"]  # type: ignore[union-attr]
     (models_root / "loras" / "oilPaint.safetensors").unlink()
     counted.clear()
-    library._last_scan.clear()
+    library.forget_scans()
     assert scan(folders_under(models_root), cache).find("loras", "oilPaint") is None
     assert counted == []
 
@@ -57,7 +57,7 @@ def test_damaged_index_is_rebuilt(models_root: Path, tmp_path: Path) -> None:
     (cache / "library.sqlite").write_bytes(b"not a database at all" * 100)
     for extra in cache.glob("library.sqlite-*"):
         extra.unlink()
-    library._last_scan.clear()
+    library.forget_scans()
     assert len(scan(folders_under(models_root), cache).entries) > 5
 
 
@@ -82,14 +82,14 @@ def test_bad_files_are_reported_and_the_rest_works(models_root: Path, tmp_path: 
     assert not any(n.startswith("loop/") for n in by_name)
     assert any("same file name" in p for p in by_name["sub/catEars.safetensors"].problems)
     assert by_name["oilPaint.safetensors"].usable and by_name["oilPaint.safetensors"].preferred_weight == 0.6
-    library._last_scan.clear()
+    library.forget_scans()
     assert len(scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")) == len(by_name)
     # The clash is a fact of the folder, not of the file: once the other file is gone, so is the note,
     # in this process and after a restart.
     (loras / "catEars.safetensors").unlink()
     again = {e.name: e for e in scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")}
     assert not any("same file name" in p for p in again["sub/catEars.safetensors"].problems)
-    library._last_scan.clear()
+    library.forget_scans()
     again = {e.name: e for e in scan(folders_under(models_root), tmp_path / "cache").of_kind("loras")}
     assert not any("same file name" in p for p in again["sub/catEars.safetensors"].problems)
 
@@ -105,7 +105,7 @@ def test_our_fetched_records_outrank_other_sidecars(models_root: Path, tmp_path:
               "recommended_weight": 0.65}
     record = apply_lookup(new_record({"sha256": hashes.sha256, "autov2": hashes.autov2, "autov3": hashes.autov3}),
                           "civitai", True, fields, now=0.0, ttl_s=86400)
-    library._last_scan.clear()
+    library.forget_scans()
     before = scan(folders_under(models_root), cache).find("loras", "catEars")
     assert before is not None and before.trigger_words == ["cat ears"]
     save_record(cache, record)

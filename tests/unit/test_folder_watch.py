@@ -1,0 +1,98 @@
+"""The model folders learnt from their directories: a queue with nothing changed costs a stat per folder; a file
+rewritten in place is found where it matters (the files a prompt uses), by a sweep, or by a new process."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from model_files import SD15_LORA, write_safetensors
+
+from services import folder_watch, library
+from services.library import fingerprint, folders_under, scan, stale, sweep
+
+
+def age(*roots: Path) -> None:
+    """Make folders and their subfolders look as if they last changed an hour ago (past the racy window)."""
+    for root in roots:
+        for path in [root, *(Path(d) / n for d, names, _ in os.walk(root) for n in names)]:
+            st = os.stat(path)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 3_600_000_000_000))
+
+
+@pytest.fixture
+def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directories really listed (scandir) by the folder watch."""
+    calls: list[str] = []
+    real = folder_watch.os.scandir
+
+    def spy(path: str) -> object:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(folder_watch.os, "scandir", spy)
+    library.forget_scans()
+    return calls
+
+
+def test_nothing_changed_lists_no_folder_and_keeps_the_library(models_root: Path, tmp_path: Path,
+                                                                listed: list[str]) -> None:
+    folders = folders_under(models_root)
+    age(models_root)
+    first = scan(folders, tmp_path / "cache")
+    before = fingerprint(folders, tmp_path / "cache")
+    listed.clear()
+    assert scan(folders, tmp_path / "cache") is first and listed == []
+    assert fingerprint(folders, tmp_path / "cache") == before
+
+
+def test_a_file_added_is_seen_at_once(models_root: Path, tmp_path: Path, listed: list[str]) -> None:
+    folders = folders_under(models_root)
+    age(models_root)
+    before = fingerprint(folders, tmp_path / "cache")
+    scan(folders, tmp_path / "cache")
+    write_safetensors(models_root / "loras" / "paperCranes.safetensors", SD15_LORA)
+    assert fingerprint(folders, tmp_path / "cache") != before
+    assert scan(folders, tmp_path / "cache").find("loras", "paperCranes") is not None
+
+
+def test_a_file_rewritten_in_place_is_found_before_it_is_used(models_root: Path, tmp_path: Path,
+                                                              listed: list[str]) -> None:
+    folders = folders_under(models_root)
+    sidecar = models_root / "loras" / "catEars.civitai.info"
+    sidecar.write_text(json.dumps({"baseModel": "SD 1.5", "trainedWords": ["cat ears"]}))
+    age(models_root)
+    first = scan(folders, tmp_path / "cache")
+    sidecar.write_text(json.dumps({"baseModel": "SD 1.5", "trainedWords": ["nekomimi"]}))  # in place: its
+    # own mtime moves, its folder's does not
+    assert scan(folders, tmp_path / "cache") is first  # the folders alone do not show it
+    assert stale(first, [("loras", "oilPaint.safetensors")]) == []
+    assert stale(first, [("loras", "catEars.safetensors")]) == ["catEars.safetensors"]
+    again = scan(folders, tmp_path / "cache")
+    assert again.find("loras", "catEars").trigger_words == ["nekomimi"]  # type: ignore[union-attr]
+    assert stale(again, [("loras", "catEars.safetensors")]) == []
+
+
+def test_a_sweep_finds_what_no_folder_shows(models_root: Path, tmp_path: Path, listed: list[str]) -> None:
+    folders = folders_under(models_root)
+    age(models_root)
+    first = scan(folders, tmp_path / "cache")
+    lora = models_root / "loras" / "oilPaint.safetensors"
+    folder = os.stat(lora.parent)
+    write_safetensors(lora, SD15_LORA, {"ss_tag_frequency": json.dumps({"5_x": {"impasto": 3}})})
+    os.utime(lora.parent, ns=(folder.st_atime_ns, folder.st_mtime_ns))  # as a rewrite in place leaves it
+    assert scan(folders, tmp_path / "cache") is first
+    sweep(folders)
+    assert scan(folders, tmp_path / "cache") is not first
+
+
+def test_a_folder_changed_this_very_moment_is_listed_again(models_root: Path, tmp_path: Path,
+                                                          listed: list[str]) -> None:
+    """Within the file system's clock tick a second change may leave the folder's mtime as it was."""
+    folders = folders_under(models_root)
+    scan(folders, tmp_path / "cache")
+    listed.clear()
+    scan(folders, tmp_path / "cache")
+    assert str(models_root / "loras") in listed
