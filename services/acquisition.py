@@ -175,8 +175,9 @@ def explain_missing(missing: list[MissingConcept], suggestions: list[Suggestion]
         for suggestion in suggestions:
             lines += suggestion.explain()
     elif not online_enabled:
-        lines.append("Switch online suggestions on to look for candidates on CivitAI and Hugging Face (only the "
-                     "concept's name is sent); nothing is downloaded without your confirmation.")
+        lines.append("To look for one on CivitAI and Hugging Face: the Model Library tab's Find models online "
+                     "(only the concept, the kind and the base model are sent); nothing is downloaded without your "
+                     "confirmation.")
     return lines
 
 

@@ -59,11 +59,12 @@ def test_no_missing_lines_when_everything_is_covered(library: Library) -> None:
     assert explain_missing([]) == []
 
 
-def test_explanation_offers_the_switch_when_suggestions_are_off() -> None:
+def test_explanation_points_to_the_online_search_that_exists() -> None:
     missing = [MissingConcept("pixel art", "loras", "sd15", "SD 1.5")]
     lines = explain_missing(missing)
     assert lines[0] == "No local LoRA for 'pixel art' fits SD 1.5."
-    assert "Switch online suggestions on" in lines[1] and "only the concept's name is sent" in lines[1]
+    assert "Model Library tab's Find models online" in lines[1]
+    assert "only the concept, the kind and the base model are sent" in lines[1]
     assert explain_missing(missing, online_enabled=True) == lines[:1]
 
 
