@@ -137,14 +137,16 @@ class Library:
     def lora_search(self) -> tuple[Any, list[Any]]:
         """The LoRAs as documents of their own metadata, and the search index over them (retrieval.py),
         in `of_kind("loras")` order."""
-        from .retrieval import Document, SearchIndex
+        from .retrieval import SearchIndex
 
-        # Concepts from what it names itself only: a caption's "dynamic pose" does not make a pose LoRA.
-        docs = [Document.of(e.title, [] if e.trigger_guessed else e.trigger_words, e.tags, e.name,
-                            sorted(concepts_in(" , ".join([e.title, *e.tags, *e.trigger_words, split_camel(_stem(e.name))]))),
-                            [*e.training_tags, *(e.trigger_words if e.trigger_guessed else [])], e.description,
-                            KIND_WORDS)
-                for e in self.of_kind("loras")]
+        global _documents
+        known, fresh, docs = _documents, {}, []
+        for e in self.of_kind("loras"):
+            hit = known.get(id(e))
+            doc = hit[1] if hit is not None and hit[0] is e else _document(e)
+            fresh[id(e)] = (e, doc)
+            docs.append(doc)
+        _documents = fresh  # only this library's: the entries of older scans are let go
         return SearchIndex.build(docs), docs
 
     @cached_property
@@ -172,6 +174,20 @@ def _mostly_detail(entry: ModelEntry) -> bool:
            for w in content_words_of(text)]
     own = own or content_words_of(split_camel(_stem(entry.name)))
     return not own or sum(w in DETAIL_WORDS for w in own) >= MIN_DETAIL_SHARE * len(own)
+
+
+# The last search's documents by entry: a rescan reuses the entries of unchanged files, and with them their
+# documents, so after one file changed the search index is rebuilt from documents (a tenth of the cost).
+_documents: dict[int, tuple[ModelEntry, Any]] = {}
+
+
+def _document(e: ModelEntry) -> Any:
+    from .retrieval import Document
+
+    # Concepts from what it names itself only: a caption's "dynamic pose" does not make a pose LoRA.
+    return Document.of(e.title, [] if e.trigger_guessed else e.trigger_words, e.tags, e.name,
+                       sorted(concepts_in(" , ".join([e.title, *e.tags, *e.trigger_words, split_camel(_stem(e.name))]))),
+                       [*e.training_tags, *(e.trigger_words if e.trigger_guessed else [])], e.description, KIND_WORDS)
 
 
 def folders_under(models_root: str | Path) -> dict[str, list[Path]]:

@@ -96,3 +96,26 @@ def test_a_folder_changed_this_very_moment_is_listed_again(models_root: Path, tm
     listed.clear()
     scan(folders, tmp_path / "cache")
     assert str(models_root / "loras") in listed
+
+
+def test_after_a_change_only_the_changed_lora_is_read_for_the_search_again(
+        models_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: list[str]) -> None:
+    from services import retrieval
+
+    made: list[str] = []
+    real = retrieval.Document.of
+
+    def spy(*args: object, **kwargs: object) -> retrieval.Document:
+        made.append(str(args[3]))  # the LoRA's name
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retrieval.Document, "of", spy)
+    folders = folders_under(models_root)
+    first = scan(folders, tmp_path / "cache")
+    first.lora_search  # noqa: B018 (built on first use)
+    assert len(made) == len(first.of_kind("loras")) > 2
+    made.clear()
+    write_safetensors(models_root / "loras" / "paperCranes.safetensors", SD15_LORA)
+    again = scan(folders, tmp_path / "cache")
+    index, documents = again.lora_search
+    assert made == ["paperCranes.safetensors"] and len(documents) == len(again.of_kind("loras"))
