@@ -1,11 +1,7 @@
-"""What the library lacks for a prompt, and (only when asked) where to find it online.
+"""Where to find online what the library lacks (services/missing.py says what that is, offline).
 
-- `missing_concepts()` is offline: the prompt's concepts, as the shared vocabulary names them
-  ("pixel art", "kimono" ...), for which no usable LoRA of the chosen family matches (nor the chosen
-  checkpoint itself), and the prompt's style when no checkpoint is marked for it.
-- `explain_missing()` turns that into explanation lines.
-- `suggest_candidates()` goes online, through the hardened session (services/online.py), and only when
-  the user switched online suggestions on. A search carries one concept's canonical name from the
+- `search_candidates()` (the Model Library's Find models online) and `suggest_candidates()` go online,
+  through the hardened session (services/online.py), and only when asked. A search carries one concept's canonical name from the
   pack's own public vocabulary (or one of the four style names), the model type and the base model:
   never the prompt, never a file name. CivitAI: `GET /api/v1/models?query=...&types=...&baseModels=...
   &sort=Highest Rated`; Hugging Face: `GET /api/models?search=...&filter=...`, then
@@ -29,14 +25,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from . import base_model as bases
-from .analysis import PromptAnalysis
 from .download import PICKLE_SUFFIXES, SAFE_SUFFIXES, civitai_licence, hf_licence, human_size, licence_text, suffix_of
 from .huggingface import valid_repo_id
-from .library import Library
-from .lora_scoring import Match, PromptKeys, matches_for
+from .missing import MissingConcept
 from .model_records import MAX_NAME, SHA256, clean_float, clean_int, clean_list, clean_text
 from .online import HardenedSession, OnlineError, OnlineSettings
-from .selection import style_fit
 from .vocabulary import CONCEPTS, STYLES, concepts_in, fold
 
 log = logging.getLogger(__name__)
@@ -48,27 +41,6 @@ TYPICAL_BYTES = {"loras": 150_000_000, "checkpoints": 6_500_000_000, "vae": 330_
 RANKING = {"fit": 4.0, "compatible": 3.0, "popularity": 2.0, "size": 1.0, "unsafe_format": -3.0}
 SEARCH_LIMIT = 10  # results asked per site and concept
 HF_DETAILS = 2  # Hugging Face repositories asked for their files, per concept
-
-
-@dataclass
-class MissingConcept:
-    concept: str  # a vocabulary concept, or a style for checkpoints: the only words a search sends
-    kind: str  # loras | checkpoints
-    family: str
-    base_model: str | None
-    elsewhere: list[str] = field(default_factory=list)  # base models of local LoRAs that have it but do not fit
-
-    def explain(self) -> str:
-        if self.kind == "checkpoints":
-            return f"No local checkpoint is marked {self.concept}; the choice fell back on other strengths."
-        base = self.base_model or bases.DEFAULT_BASE_OF_FAMILY.get(self.family) or self.family
-        line = f"No local LoRA for '{self.concept}' fits {base}"
-        if self.elsewhere:
-            line += f" ({len(self.elsewhere)} made for {', '.join(sorted(set(self.elsewhere)))} do)"
-        return line + "."
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -121,64 +93,6 @@ class Suggestion:
             return [head + " none found" + (f" ({'; '.join(self.errors)})" if self.errors else "") + "."]
         return [head] + [f"  {i}. {c.line()}" for i, c in enumerate(self.candidates, 1)] + \
             [f"  ({e})" for e in self.errors]
-
-
-# --- offline: what is missing ----------------------------------------------------------------------
-
-def missing_concepts(
-    library: Library,
-    analysis: PromptAnalysis,
-    family: str,
-    base_model: str | None = None,
-    checkpoint: str | None = None,
-    matches: list[Match] | None = None,
-) -> list[MissingConcept]:
-    """Concepts of the prompt no usable local model of `family` offers; the style when no checkpoint has it.
-
-    A concept counts as offered by a LoRA of the family that matches it, a LoRA the user named or
-    pinned in the prompt, or the chosen `checkpoint` itself (a pixel-art checkpoint needs no pixel-art LoRA).
-    """
-    keys = PromptKeys.of(analysis)
-    have: set[str] = set()
-    elsewhere: dict[str, list[str]] = {}
-    for match in matches if matches is not None else matches_for(library, keys):
-        entry = match.entry
-        for concept in set(entry.concepts) & keys.concepts.keys():
-            if entry.family == family and family != bases.UNKNOWN:
-                have.add(concept)
-            else:
-                elsewhere.setdefault(concept, []).append(entry.base_model or entry.family)
-    for named in analysis.user_loras:
-        found = library.find("loras", named.name)
-        have |= set(found.concepts) if found else set()
-    chosen = library.find("checkpoints", checkpoint) if checkpoint else None
-    have |= set(chosen.concepts) if chosen else set()
-    base = base_model or bases.DEFAULT_BASE_OF_FAMILY.get(family)
-    missing: list[MissingConcept] = []
-    checkpoints = [e for e in library.of_kind("checkpoints") if e.usable]
-    if analysis.style_scores.get(analysis.style, 0.0) > 0 and not any(style_fit(e, analysis.style) > 0
-                                                                       for e in checkpoints):
-        missing.append(MissingConcept(analysis.style, "checkpoints", family, base))
-    for concept in keys.concepts:
-        if concept not in have:
-            missing.append(MissingConcept(concept, "loras", family, base, sorted(set(elsewhere.get(concept, [])))))
-    return missing
-
-
-def explain_missing(missing: list[MissingConcept], suggestions: list[Suggestion] | None = None,
-                    online_enabled: bool = False) -> list[str]:
-    """Explanation lines: what no local model covers and, when searched, the candidates found."""
-    if not missing:
-        return []
-    lines = [m.explain() for m in missing]
-    if suggestions:
-        for suggestion in suggestions:
-            lines += suggestion.explain()
-    elif not online_enabled:
-        lines.append("To look for one on CivitAI and Hugging Face: the Model Library tab's Find models online "
-                     "(only the concept, the kind and the base model are sent); nothing is downloaded without your "
-                     "confirmation.")
-    return lines
 
 
 # --- online: searching ----------------------------------------------------------------------------

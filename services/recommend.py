@@ -159,7 +159,7 @@ def missing_lines(library: Library, analysis: PromptAnalysis, family: str, base_
                   checkpoint: str | None, matches: list[Match] | None = None) -> list[str]:
     """What the library lacks for this prompt, said plainly (offline). Only media, styles and concepts the
     user stressed count: a checkpoint draws a plain "dragon" well enough without a LoRA."""
-    from .acquisition import explain_missing, missing_concepts
+    from .missing import explain_missing, missing_concepts
 
     missing = [m for m in missing_concepts(library, analysis, family, base_model, checkpoint, matches)
                if m.kind == "checkpoints" or m.concept in CONCEPT_STYLE or m.concept in analysis.concept_weights

@@ -25,6 +25,18 @@ def test_help_needs_only_the_standard_library() -> None:
     assert out.stdout.strip().endswith("[]"), out.stdout + out.stderr
 
 
+def test_recommending_loads_nothing_that_goes_online(models_root: Path, tmp_path: Path) -> None:
+    """The recommend path stays light: the download, lookup and online modules load only when asked for."""
+    probe = ("import sys\nfrom services.__main__ import main\n"
+             f"main(['recommend', '--models-root', {str(models_root)!r}, '--cache-dir', {str(tmp_path)!r}, "
+             "'--no-ollama', '--prompt', 'anime girl with cat ears'])\n"
+             "online = {'services.download', 'services.online', 'services.acquisition', 'services.civitai', "
+             "'services.huggingface', 'services.metadata_fetch', 'requests', 'ollama'}\n"
+             "print(sorted(online & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().endswith("[]"), out.stdout + out.stderr
+
+
 def test_recommend_one_prompt_and_a_file(models_root: Path, tmp_path: Path) -> None:
     single = run("recommend", "--models-root", str(models_root), "--prompt", "anime girl with cat ears",
                  "--no-ollama", "--cache-dir", str(tmp_path / "c"))
