@@ -171,9 +171,14 @@ class ComfyServer:
     def post(self, path: str, body: Any, timeout: float = 30) -> Any:
         return json.loads(self.post_raw(path, body, timeout))
 
-    def run_prompt(self, graph: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
-        """Queue an API-format workflow and wait for its history entry."""
-        prompt_id = self.post("/prompt", {"prompt": graph, "client_id": uuid.uuid4().hex})["prompt_id"]
+    def run_prompt(self, graph: dict[str, Any], timeout: float = 300,
+                   workflow: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Queue an API-format workflow and wait for its history entry. `workflow`: the editor's layout of it,
+        sent along as the frontend does (`extra_pnginfo`), so saved images restore that layout."""
+        body: dict[str, Any] = {"prompt": graph, "client_id": uuid.uuid4().hex}
+        if workflow is not None:
+            body["extra_data"] = {"extra_pnginfo": {"workflow": workflow}}
+        prompt_id = self.post("/prompt", body)["prompt_id"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             history = self.get(f"/history/{prompt_id}")
@@ -200,6 +205,26 @@ class ComfyServer:
 def load_api_workflow(name: str = "intelligent_text_to_image") -> dict[str, Any]:
     graph: dict[str, Any] = json.loads((ROOT / "example_workflows" / "api" / f"{name}.json").read_text())
     return graph
+
+
+def load_ui_workflow(name: str = "intelligent_text_to_image") -> dict[str, Any]:
+    """The template as the editor saves it (nodes, positions, links): what a saved image restores."""
+    workflow: dict[str, Any] = json.loads((ROOT / "example_workflows" / f"{name}.json").read_text())
+    return workflow
+
+
+def demo_prompt(prompt: str | None = None, size: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`make demo`'s graph and its editor layout, the same changes made to both (the prompt, the latent size)
+    so that the saved image, dragged back into the editor, shows what ran."""
+    graph, workflow = load_api_workflow(), load_ui_workflow()
+    nodes = {str(node["id"]): node for node in workflow["nodes"]}
+    if prompt:
+        graph["1"]["inputs"]["prompt"] = prompt
+        nodes["1"]["widgets_values"][0] = prompt
+    if size:
+        graph["5"]["inputs"]["width"] = graph["5"]["inputs"]["height"] = size
+        nodes["5"]["widgets_values"][:2] = [size, size]
+    return graph, workflow
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from comfy_server import ROOT, ComfyServer, ensure_tiny_models, load_api_workflow
+from comfy_server import ROOT, ComfyServer, demo_prompt, ensure_tiny_models
 
 sys.path.insert(0, str(ROOT))
 from services.image_file import RECORD_KEY, read_metadata  # noqa: E402
@@ -27,16 +27,14 @@ def main() -> int:
     parser.add_argument("--prompt", help="replace the workflow's prompt")
     args = parser.parse_args()
 
-    graph = load_api_workflow()
-    if args.prompt:
-        graph["1"]["inputs"]["prompt"] = args.prompt
     base = ROOT / ".cache" / ("demo-user-models" if args.models else "demo")
     if args.models:
         server = ComfyServer(base, extra_models_root=args.models.expanduser().resolve())
+        graph, workflow = demo_prompt(args.prompt)
     else:
         server = ComfyServer(base, models=ensure_tiny_models())
         # Tiny test models draw noise at any size; 128x128 keeps the CPU demo to seconds.
-        graph["5"]["inputs"]["width"] = graph["5"]["inputs"]["height"] = 128
+        graph, workflow = demo_prompt(args.prompt, size=128)
         print("Using the tiny generated test models (images are noise); size reduced to 128x128.")
     print(f"Starting ComfyUI at {server.url} (log: {server.log_path}) ...")
     started = time.monotonic()
@@ -44,7 +42,7 @@ def main() -> int:
         print(f"ComfyUI ready in {time.monotonic() - started:.1f} s; queueing {len(graph)} nodes over POST /prompt")
         started = time.monotonic()
         try:
-            entry = server.run_prompt(graph, timeout=1800)
+            entry = server.run_prompt(graph, timeout=1800, workflow=workflow)
         except RuntimeError as exc:
             print(f"\nThe workflow failed: {exc}", file=sys.stderr)
             return 1
@@ -61,7 +59,7 @@ def main() -> int:
             print(f"== Embedded `{RECORD_KEY}` record (analysis omitted here)")
             print(json.dumps({k: v for k, v in record.items() if k != "analysis"}, indent=2, ensure_ascii=False))
             print("\nAlso embedded: ComfyUI's " + " and ".join(k for k in ("prompt", "workflow") if k in chunks)
-                  + " chunks (drag the image into ComfyUI to restore the graph).")
+                  + " chunks (drag the image into ComfyUI's editor: it opens the template's layout, as it ran).")
     return 0
 
 

@@ -154,6 +154,18 @@ const explanations = () => page.evaluate(() => window.comfyAPI.app.app.graph.nod
   .map((n) => [n.type, n.widgets?.find((w) => w.name === "ig_explanation")?.element?.textContent ?? null])
   .filter(([, text]) => text !== null));
 
+// Where each explanation box ended up: its node's bounds (title included, graph units) against every other
+// node's, and whether the box shows its whole text or scrolls to it.
+const explanationLayout = () => page.evaluate(() => {
+  const nodes = window.comfyAPI.app.app.graph.nodes;
+  const bounds = (n) => Array.from(n.getBounding());
+  return nodes.filter((n) => n.widgets?.some((w) => w.name === "ig_explanation")).map((n) => {
+    const box = n.widgets.find((w) => w.name === "ig_explanation").element;
+    return { type: n.type, bounds: bounds(n), others: nodes.filter((o) => o !== n).map((o) => [o.type, bounds(o)]),
+      scrollHeight: box.scrollHeight, clientHeight: box.clientHeight, overflowY: getComputedStyle(box).overflowY };
+  });
+});
+
 const SETTING_IDS = ["Ollama.URL", "Ollama.Model", "Ollama.KeepAlive", "Lookup.Host", "Lookup.Proxy",
   "Save.NamingMode", "Generation.Quality", "Download.PickleOverHttp"].map((n) => `IntelligentGeneration.${n}`);
 
@@ -346,6 +358,7 @@ const scenarios = {
         shrunk,
         ended,
         explanations: await explanations(),
+        layout: await explanationLayout(),
         images: await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.filter((n) => n.imgs?.length)
           .map((n) => ({ type: n.type, src: n.imgs[0].src, width: n.imgs[0].naturalWidth }))),
         // Saved as the workflow would be: the explanation box must not be among the widget values.
@@ -483,6 +496,31 @@ const scenarios = {
       progressTexts: await page.evaluate(() => window.igDownload.texts),
       listed: await root.locator("[data-ig-model]").evaluateAll((els) => els.map((e) => e.dataset.igModel)),
       pwned: await page.evaluate(() => globalThis.igPwned ?? null),
+    };
+  },
+
+  // `make demo`'s image (saved by the server before this session), dropped onto the editor as a user drags
+  // it in from a file browser: the template's layout comes back, with what ran.
+  async dragBack() {
+    const image = process.env.DEMO_IMAGE;
+    if (!image) throw new Error("DEMO_IMAGE is not set");
+    const dataTransfer = await page.evaluateHandle(async (name) => {
+      const url = `/api/view?filename=${encodeURIComponent(name)}&type=output`;
+      const blob = await (await fetch(url)).blob();
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([blob], name.split("/").pop(), { type: blob.type }));
+      return transfer;
+    }, image);
+    await page.evaluate(() => window.comfyAPI.app.app.graph.clear());
+    await page.locator("#graph-canvas").dispatchEvent("drop", { dataTransfer });
+    await page.waitForFunction(() => window.comfyAPI.app.app.graph.nodes.length > 0, null, { timeout: 30_000 });
+    await overview();
+    await shot("15-dragged-back");
+    return {
+      nodes: await page.evaluate(() => window.comfyAPI.app.app.graph.nodes.map((n) => ({
+        id: n.id, type: n.type, pos: Array.from(n.pos), widgets: (n.widgets ?? []).filter((w) => w.serialize !== false)
+          .map((w) => w.value),
+      }))),
     };
   },
 };

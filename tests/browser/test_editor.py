@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_server import ROOT, ComfyServer, ensure_tiny_models
+from comfy_server import ROOT, ComfyServer, demo_prompt, ensure_tiny_models
 from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version, version_for_file
 from model_files import write_safetensors
 
@@ -36,6 +36,7 @@ IMG = "<img src=x onerror=globalThis.igPwned='{}'>"
 TEMPLATES = sorted(p.stem for p in (ROOT / "example_workflows").glob("*.json"))
 PACK_NODES = {"IntelligentPromptAnalyzer", "IntelligentAutoModelSelect", "IntelligentLoRARecommender",
               "IntelligentMetadataFetcher", "IntelligentSaveWithMetadata"}
+DEMO_PROMPT = "photo of a lighthouse keeper's cat on the stairs"
 NODE_SCRIPT_TIMEOUT_S = 900  # the whole browser session; a CPU run of each template takes about a minute
 
 
@@ -106,8 +107,11 @@ def seen(tmp_path_factory: pytest.TempPathFactory, server: ComfyServer) -> dict[
     # IG_BROWSER_OUT keeps them somewhere else: pytest keeps only its last three temporary folders.
     out = Path(os.environ["IG_BROWSER_OUT"]) if os.environ.get("IG_BROWSER_OUT") else tmp_path_factory.mktemp("browser")
     print(f"\nbrowser screenshots: {out}")
+    graph, workflow = demo_prompt(DEMO_PROMPT, size=64)  # what `make demo` sends, to drag its image back
+    (image,) = server.output_files(server.run_prompt(graph, timeout=600, workflow=workflow))
+    demo_image = image.relative_to(server.base / "output").as_posix()
     env = {**os.environ, "COMFY_URL": server.url, "OUT_DIR": str(out), "CHROMIUM": CHROMIUM,
-           "PROBE_MODEL": PROBE, "BROKEN_CHECKPOINT": BROKEN}
+           "PROBE_MODEL": PROBE, "BROKEN_CHECKPOINT": BROKEN, "DEMO_IMAGE": demo_image}
     run = subprocess.run(["node", str(ROOT / "tests" / "browser" / "editor.mjs")], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=NODE_SCRIPT_TIMEOUT_S)
     print(run.stdout)
@@ -176,6 +180,31 @@ def test_every_template_runs_from_the_browser_with_image_and_explanations(seen: 
         expected = [[n["type"], n.get("widgets_values") or []] for n in sorted(template["nodes"], key=lambda n: n["id"])
                     if n["type"].startswith("Intelligent")]
         assert run["workflowValues"] == expected, name
+
+
+def test_explanations_never_cover_another_node_and_their_whole_text_is_reachable(seen: dict[str, Any]) -> None:
+    """After every template ran: each explanation box grew its node only into free space, and a text longer
+    than the box scrolls inside it."""
+    for name, run in scenario(seen, "templates")["runs"].items():
+        assert run["layout"], name
+        for shown in run["layout"]:
+            x, y, w, h = shown["bounds"]
+            for other, (ox, oy, ow, oh) in shown["others"]:
+                overlap = min(x + w, ox + ow) - max(x, ox), min(y + h, oy + oh) - max(y, oy)
+                assert overlap[0] <= 0 or overlap[1] <= 0, f"{name}: {shown['type']} covers {other}"
+            assert shown["clientHeight"] > 0, f"{name}: {shown['type']}'s explanation is not shown"
+            reachable = shown["scrollHeight"] <= shown["clientHeight"] + 1 or shown["overflowY"] in ("auto", "scroll")
+            assert reachable, f"{name}: {shown['type']}'s explanation is cut"
+
+
+def test_the_demo_image_dragged_back_restores_the_template_as_it_ran(seen: dict[str, Any]) -> None:
+    """`make demo` sends the template's layout with the prompt (as the editor does), so its image, dropped onto
+    the editor, opens that layout with the prompt and size that ran, not a bare API graph."""
+    dropped = {node["id"]: node for node in scenario(seen, "dragBack")["nodes"]}
+    template = json.loads((ROOT / "example_workflows" / "intelligent_text_to_image.json").read_text())
+    assert {i: (n["type"], n["pos"]) for i, n in dropped.items()} == {
+        n["id"]: (n["type"], n["pos"]) for n in template["nodes"]}
+    assert dropped[1]["widgets"][0] == DEMO_PROMPT and dropped[5]["widgets"][:2] == [64, 64]
 
 
 def test_text_to_image_explains_its_key_decisions_on_the_nodes(seen: dict[str, Any]) -> None:

@@ -46,6 +46,8 @@ var HEIGHT = {
 	min: 40,
 	max: 200
 };
+var TITLE_PX = 30;
+var GAP_PX = 10;
 var boxes = /* @__PURE__ */ new WeakMap();
 /** The box's height for a text at a node width, estimated: the box is measured only once drawn. */
 function heightFor(text, width) {
@@ -67,7 +69,22 @@ function render(box, text) {
 	const [head = "", ...rest] = text.split("\n");
 	box.replaceChildren(el("div", { className: "ig-explanation-head" }, head), rest.join("\n"));
 }
-/** The box is added on the first run only, so an unrun node looks like any other. */
+/** How far the node may grow downwards before it meets a node below it (Infinity: none below). */
+function roomBelow(node) {
+	const [x, y] = node.pos;
+	const [width, height] = node.size;
+	const bottom = y + height;
+	let room = Infinity;
+	for (const other of node.graph?.nodes ?? []) {
+		if (other === node) continue;
+		const [ox, oy] = other.pos;
+		const top = oy - TITLE_PX;
+		if (ox < x + width && ox + other.size[0] > x && top >= bottom - 1) room = Math.min(room, top - bottom);
+	}
+	return room;
+}
+/** The box is added on the first run only, so an unrun node looks like any other. It grows the node into
+* the free space below it, never over another node: a longer text scrolls inside the box. */
 function showOn$1(node, text) {
 	let shown = boxes.get(node);
 	if (!shown || !node.widgets?.some((w) => w.name === WIDGET$1)) {
@@ -88,6 +105,9 @@ function showOn$1(node, text) {
 	}
 	render(shown.box, text);
 	shown.height = heightFor(text, node.size[0]);
+	const tallest = node.size[1] + Math.max(0, roomBelow(node) - GAP_PX);
+	const needed = node.computeSize()[1];
+	if (needed > tallest) shown.height = Math.max(HEIGHT.min, shown.height - (needed - tallest));
 	fitNode(node);
 }
 function addExplanationDisplay(nodeType) {
@@ -741,6 +761,29 @@ function watchNodeErrors() {
 		toast("error", `${name} failed`, detail.exception_message || "See the ComfyUI console for details.");
 	});
 }
+// web/src/open_workflow.ts
+async function workflowOf(file) {
+	if (file.type !== "image/png") return null;
+	const read = window.comfyAPI?.pnginfo?.getPngMetadata;
+	const text = read ? await read(file) : {};
+	if (!text.workflow || !text.parameters) return null;
+	try {
+		return JSON.parse(text.workflow);
+	} catch {
+		return null;
+	}
+}
+function openWorkflowsFirst() {
+	const original = app.handleFile.bind(app);
+	app.handleFile = async (file, openSource) => {
+		const workflow = await workflowOf(file);
+		if (workflow && typeof workflow === "object") {
+			await app.loadGraphData(workflow, true, true, file.name.replace(/\.\w+$/, ""), openSource ? { openSource } : {});
+			return;
+		}
+		return original(file, openSource);
+	};
+}
 var WIDGET = "ig_rating";
 var HEIGHT_PX = 64;
 /** The output-folder names of the images a run of the node saved: "subfolder/file.png". */
@@ -1090,5 +1133,6 @@ app.registerExtension({
 		installStyles();
 		watchNodeErrors();
 		registerLibraryTab();
+		openWorkflowsFirst();
 	}
 });

@@ -10,6 +10,8 @@ const WIDGET = "ig_explanation";
 const LINE_PX = 16; // 12px text at line-height 1.35
 const CHAR_PX = 6.5; // an average character of the 12px UI font
 const HEIGHT = { min: 2 * LINE_PX + 8, max: 12 * LINE_PX + 8 }; // longer explanations scroll
+const TITLE_PX = 30; // a node's title bar, drawn above its position
+const GAP_PX = 10; // kept between a grown node and the one below it
 const boxes = new WeakMap<GraphNode, { box: HTMLElement; height: number }>();
 
 /** The box's height for a text at a node width, estimated: the box is measured only once drawn. */
@@ -36,7 +38,23 @@ function render(box: HTMLElement, text: string): void {
   box.replaceChildren(el("div", { className: "ig-explanation-head" }, head), rest.join("\n"));
 }
 
-/** The box is added on the first run only, so an unrun node looks like any other. */
+/** How far the node may grow downwards before it meets a node below it (Infinity: none below). */
+function roomBelow(node: GraphNode): number {
+  const [x, y] = node.pos;
+  const [width, height] = node.size;
+  const bottom = y + height;
+  let room = Infinity;
+  for (const other of node.graph?.nodes ?? []) {
+    if (other === node) continue;
+    const [ox, oy] = other.pos;
+    const top = oy - TITLE_PX;
+    if (ox < x + width && ox + other.size[0] > x && top >= bottom - 1) room = Math.min(room, top - bottom);
+  }
+  return room;
+}
+
+/** The box is added on the first run only, so an unrun node looks like any other. It grows the node into
+ * the free space below it, never over another node: a longer text scrolls inside the box. */
 function showOn(node: GraphNode, text: string): void {
   let shown = boxes.get(node);
   if (!shown || !node.widgets?.some((w) => w.name === WIDGET)) {
@@ -48,6 +66,9 @@ function showOn(node: GraphNode, text: string): void {
   }
   render(shown.box, text);
   shown.height = heightFor(text, node.size[0]);
+  const tallest = node.size[1] + Math.max(0, roomBelow(node) - GAP_PX);
+  const needed = node.computeSize()[1];
+  if (needed > tallest) shown.height = Math.max(HEIGHT.min, shown.height - (needed - tallest));
   fitNode(node);
 }
 

@@ -1,9 +1,11 @@
 // Intelligent Generation in ComfyUI's editor: settings (and new nodes starting from them), explanations
-// on our nodes after they run, star ratings on saved images, error toasts and the Model Library sidebar tab.
+// on our nodes after they run, star ratings on saved images, error toasts, the Model Library sidebar tab, and
+// images that carry a workflow opening it.
 import { app } from "comfyui/app";
 import { addExplanationDisplay, isOurNode } from "./explanation";
 import { registerLibraryTab } from "./library_tab";
 import { trackNodeType, watchNodeErrors } from "./node_errors";
+import { openWorkflowsFirst } from "./open_workflow";
 import { SAVE_NODE, addRatingControl } from "./rating";
 import { SETTINGS } from "./settings";
 import { installStyles } from "./styles";
@@ -23,5 +25,6 @@ app.registerExtension({
     installStyles();
     watchNodeErrors();
     registerLibraryTab();
+    openWorkflowsFirst();
   },
 });
