@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def main() -> int:
     parser.add_argument("--loras", type=int, default=5_000)
     parser.add_argument("--polls", type=int, default=60)
     parser.add_argument("--prompts", type=int, default=4)
+    parser.add_argument("--no-etag", action="store_true", help="fetch the whole listing every time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ig-route-") as tmp:
         work = Path(tmp)
@@ -66,10 +68,20 @@ def main() -> int:
             done = threading.Event()
 
             def poll() -> None:
+                """As the tab fetches (cache "no-cache"): revalidating with the last ETag, unless --no-etag."""
+                tag = None
                 while not done.is_set() and len(latencies) < args.polls:
                     t0 = time.monotonic()
-                    with urllib.request.urlopen(server.url + "/intelligent-generation/library", timeout=60) as r:
-                        r.read()
+                    request = urllib.request.Request(server.url + "/intelligent-generation/library")
+                    if tag and not args.no_etag:
+                        request.add_header("If-None-Match", tag)
+                    try:
+                        with urllib.request.urlopen(request, timeout=60) as r:
+                            r.read()
+                            tag = r.headers.get("ETag")
+                    except urllib.error.HTTPError as exc:  # 304: the listing the tab has is current
+                        if exc.code != 304:
+                            raise
                     latencies.append((time.monotonic() - t0) * 1000)
 
             poller = threading.Thread(target=poll)

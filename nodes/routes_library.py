@@ -8,6 +8,7 @@ puts it on the page with textContent only.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -80,6 +81,7 @@ class Listing:
         self.made: tuple[Library, tuple[int, int], bytes] | None = None
         self.checked_at = 0.0
         self.quick: tuple[int, ...] = ()
+        self.tagged: tuple[bytes, str] | None = None
 
     async def body(self) -> bytes:
         async with self.lock:
@@ -98,6 +100,13 @@ class Listing:
                 {"models": library_listing(library, HashCache(cache_dir()), cache_dir())}).encode())
             self.made = (library, hashes, made)
             return made
+
+
+    def etag(self, body: bytes) -> str:
+        """The listing's entity tag, hashed once per listing made."""
+        if self.tagged is None or self.tagged[0] is not body:
+            self.tagged = (body, f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"')
+        return self.tagged[1]
 
 
 def _quick_stamp() -> tuple[int, ...]:
@@ -119,7 +128,7 @@ def register(routes: web.RouteTableDef) -> None:
     listing = Listing()
 
     @routes.get(f"{PREFIX}/library")
-    async def get_library(_request: web.Request) -> web.Response:
+    async def get_library(request: web.Request) -> web.Response:
         try:
             body = await listing.body()
         except Exception as exc:  # the tab shows this as a toast instead of an empty list
@@ -129,7 +138,12 @@ def register(routes: web.RouteTableDef) -> None:
                  "hint": "Check that ComfyUI's model folders (and extra_model_paths.yaml) are readable."},
                 status=500,
             )
-        return web.Response(body=body, content_type="application/json")
+        # The tab revalidates (fetch's cache "no-cache"): an unchanged listing is a 304, not megabytes again.
+        etag = listing.etag(body)
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=body, content_type="application/json", headers=headers)
 
     @routes.get(f"{PREFIX}/settings")
     async def get_settings(request: web.Request) -> web.Response:

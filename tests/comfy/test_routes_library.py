@@ -68,3 +68,30 @@ def test_settings_route_reads_the_users_file_with_defaults(pack: ModuleType, com
     _, body = get(pack, "/intelligent-generation/settings")
     assert body["settings"]["IntelligentGeneration.Save.NamingMode"] == "guid"
     assert body["settings"]["IntelligentGeneration.Generation.Quality"] == "balanced"
+
+
+def test_an_unchanged_listing_is_revalidated_not_sent_again(pack: ModuleType, comfy_folders: Path) -> None:
+    """The tab fetches with cache "no-cache": with the listing's ETag, an unchanged library is a bodiless 304;
+    another tag gets the whole listing."""
+    routes_library = __import__(f"{pack.__name__}.nodes.routes_library", fromlist=["register"])
+
+    async def calls() -> list[tuple[int, str, int]]:
+        routes = web.RouteTableDef()
+        routes_library.register(routes)
+        app = web.Application()
+        app.add_routes(routes)
+        seen: list[tuple[int, str, int]] = []
+        async with TestClient(TestServer(app)) as client:
+            first = await client.get("/intelligent-generation/library")
+            tag = first.headers["ETag"]
+            seen.append((first.status, tag, len(await first.read())))
+            again = await client.get("/intelligent-generation/library", headers={"If-None-Match": tag})
+            seen.append((again.status, again.headers["ETag"], len(await again.read())))
+            stale = await client.get("/intelligent-generation/library", headers={"If-None-Match": '"other"'})
+            seen.append((stale.status, stale.headers["ETag"], len(await stale.read())))
+        return seen
+
+    (first, again, stale) = asyncio.run(calls())
+    assert first[0] == 200 and first[2] > 100 and first[1].startswith('"')
+    assert again == (304, first[1], 0)
+    assert stale == (200, first[1], first[2])

@@ -228,7 +228,7 @@ async function failure(response, what, missingHint) {
 	return new RouteError(`${what}: ${message}`, hint);
 }
 async function loadLibrary() {
-	const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-store" });
+	const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-cache" });
 	if (!response.ok) throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
 	return (await response.json()).models ?? [];
 }

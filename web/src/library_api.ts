@@ -86,7 +86,8 @@ export async function failure(response: Response, what: string, missingHint: str
 }
 
 export async function loadLibrary(): Promise<ModelInfo[]> {
-  const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-store" });
+  // "no-cache": the browser revalidates with the listing's ETag; an unchanged library comes back as a 304.
+  const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-cache" });
   if (!response.ok) {
     throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
   }
