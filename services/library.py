@@ -110,6 +110,9 @@ def entry_values(entry: ModelEntry) -> list[Any]:
 @dataclass
 class Library:
     entries: list[ModelEntry]
+    # What the LoRAs a prompt asks for said about its style (lora_scoring.style_from_loras), per prompt: a
+    # recommendation asks three times.
+    style_votes: dict[Any, tuple[str, str] | None] = field(default_factory=dict, repr=False, compare=False)
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return self._by_kind.get(kind, [])

@@ -270,6 +270,18 @@ def style_from_loras(library: Library, analysis: PromptAnalysis) -> PromptAnalys
     stays; and the answer is the same however often this is asked."""
     if analysis.style_from not in ("words", "default"):
         return analysis
+    key = (analysis.clean_prompt, analysis.style, analysis.style_from, tuple(analysis.concepts),
+           tuple(sorted(analysis.style_scores.items())))
+    if key not in library.style_votes:
+        if len(library.style_votes) > 64:
+            library.style_votes.clear()
+        library.style_votes[key] = _style_vote(library, analysis)
+    decided = library.style_votes[key]
+    return analysis if decided is None else with_style(analysis, *decided)
+
+
+def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] | None:
+    """The style the LoRAs asked for give the prompt, and the reason; None when the prompt's own stands."""
     # Without style words, a LoRA leaning hard away from the default votes no more than it would be applied;
     # against style words, a character or style LoRA of another style is exactly the evidence asked for.
     matches = matches_for(library, PromptKeys.of(analysis), judge_style=analysis.style_defaulted)
@@ -285,7 +297,7 @@ def style_from_loras(library: Library, analysis: PromptAnalysis) -> PromptAnalys
         if best and lean[best] >= MIN_STYLE_LEAN:  # one weak word ("print") is no style
             voters.append((m, best))
     if not voters:
-        return analysis
+        return None
     named = voters[0][0].entry.title or voters[0][0].entry.name
     asked = f"the character you named ({named}) has" if characters else f"the LoRAs your prompt asks for ({named})"
     if analysis.style_defaulted:
@@ -294,7 +306,7 @@ def style_from_loras(library: Library, analysis: PromptAnalysis) -> PromptAnalys
             votes[best] = votes.get(best, 0.0) + m.score
         style = max(votes, key=lambda s: votes[s])
         verb = f"{style} LoRAs" if characters else f"draw {style} images"
-        return with_style(analysis, style, f"No style words; {asked} {verb}, so {style}.")
+        return style, f"No style words; {asked} {verb}, so {style}."
     # Against the prompt's own style words only what is about drawing counts: a named character, a style
     # LoRA. A Pony mariachi outfit or a kintsugi LoRA's "gold" says nothing about how the picture is made.
     combined = dict(analysis.style_scores)
@@ -303,11 +315,11 @@ def style_from_loras(library: Library, analysis: PromptAnalysis) -> PromptAnalys
             combined[best] = combined.get(best, 0.0) + LORA_STYLE_VOTE
     style = max(combined, key=lambda s: (combined[s], s == analysis.style))  # a tie keeps the words' style
     if style == analysis.style:
-        return analysis
+        return None
     said = analysis.style_scores.get(analysis.style, 0.0)
     verb = f"{style} LoRAs" if characters else f"draw {style} images"
-    return with_style(analysis, style, f"Style {style}: your words lean {analysis.style} ({said:g}), but {asked} "
-                                       f"{verb} ({combined[style]:g} in all).")
+    return style, (f"Style {style}: your words lean {analysis.style} ({said:g}), but {asked} {verb} "
+                   f"({combined[style]:g} in all).")
 
 
 def matches_and_style(library: Library, analysis: PromptAnalysis) -> tuple[PromptAnalysis, list[Match]]:
