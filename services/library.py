@@ -113,6 +113,7 @@ class Library:
     # What the LoRAs a prompt asks for said about its style (lora_scoring.style_from_loras), per prompt: a
     # recommendation asks three times.
     style_votes: dict[Any, tuple[str, str] | None] = field(default_factory=dict, repr=False, compare=False)
+    match_memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # lora_scoring's, per prompt
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return self._by_kind.get(kind, [])

@@ -140,11 +140,38 @@ def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) ->
     """Every LoRA (of any family) relevant to the prompt by its own metadata (retrieval.py), best first.
     Characters only where they are named; nothing that fights the prompt's style (unless `judge_style` is off:
     the style is still to be decided); no detail LoRA on flat media."""
+    found = []
+    per_family: dict[str, int] = {}
+    for match, picked in _candidates(library, keys):
+        entry = match.entry
+        if per_family.get(entry.family, 0) >= MAX_PER_FAMILY and not picked:
+            continue  # a library of thousands of near-twins: the best few of each family decide, the rest wait
+        if judge_style and fights_style(entry, keys.style):
+            continue
+        found.append(match)
+        per_family[entry.family] = per_family.get(entry.family, 0) + 1
+    return sorted(found, key=lambda m: (-m.score, m.entry.name))
+
+
+def _candidates(library: Library, keys: PromptKeys) -> list[tuple[Match, bool]]:
+    """The matches before the style and the per-family cap are judged, in search order, with whether the LLM
+    picked each: the same for a prompt whatever its style, so the style's vote and the final matching share
+    them (kept on the library, per prompt)."""
+    key = (keys.prompt, tuple(sorted(keys.concepts.items())), frozenset(keys.words), keys.flat,
+           frozenset(keys.llm_picks), keys.llm_judged, frozenset(keys.capitalised))
+    known = library.match_memo.get(key)
+    if known is None:
+        if len(library.match_memo) > 64:
+            library.match_memo.clear()
+        known = library.match_memo[key] = _candidates_of(library, keys)
+    return known
+
+
+def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool]]:
     index, documents, query, hits = _searched(library, keys, 0.0 if keys.llm_picks else MIN_SCORE)
     loras = library.of_kind("loras")
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
-    found = []
-    per_family: dict[str, int] = {}
+    found: list[tuple[Match, bool]] = []
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
     named = _named_characters(library, keys, index, {h.doc for h in hits})
     for hit in [*hits, *named]:
@@ -152,11 +179,8 @@ def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) ->
         picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
         by_name = entry.category == "character" and first_name(entry) in keys.capitalised
         if not keys.llm_picks and hit.score < floor and not by_name:
-            continue  # best first: nothing further can clear the floor (but a character named by name)
-        if per_family.get(entry.family, 0) >= MAX_PER_FAMILY and not picked:
-            continue  # a library of thousands of near-twins: the best few of each family decide, the rest wait
-        if (keys.flat and entry.category == "detail") or not entry.usable or (
-                judge_style and fights_style(entry, keys.style)):
+            continue  # nothing this weak is a second thing the prompt asks for (but a character named by name)
+        if (keys.flat and entry.category == "detail") or not entry.usable:
             continue
         score = hit.score * (1.25 if picked else 1.0)
         if picked or by_name:
@@ -175,9 +199,8 @@ def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) ->
         else:  # one LoRA per concept: the vocabulary's, else its rarest identity word the prompt names
             identity = [t for t in evidence if t in hit.identity_terms]
             group = concepts[0] if concepts else surface.get(identity[0], identity[0]) if identity else entry.name
-        found.append(Match(entry, round(score, 2), matched, group))
-        per_family[entry.family] = per_family.get(entry.family, 0) + 1
-    return sorted(found, key=lambda m: (-m.score, m.entry.name))
+        found.append((Match(entry, round(score, 2), matched, group), picked))
+    return found
 
 
 def _named_characters(library: Library, keys: PromptKeys, index: Any, searched: set[int]) -> list[Any]:
