@@ -112,7 +112,8 @@ def resident_mb() -> float:
 
 
 def targets_for(loras: int) -> dict[str, float]:
-    """The issue's targets in seconds (MB for rss): 100,000 LoRAs' budget scaled down, never above 10,000's."""
+    """The issues' targets in seconds (MB for rss): a large library's (the scale issue's, for 100,000 LoRAs)
+    above 40,000, the earlier 10,000-LoRA ones below."""
     if loras > 40_000:
         return {"cold": 30.0, "warm": 0.5, "queue": 0.020, "change": 0.100, "rss": 400.0}
     return {"cold": 3.0, "warm": 0.3, "queue": 0.020, "change": 0.100, "rss": 400.0}

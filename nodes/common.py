@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def _start_sweeper() -> None:
 
     def run() -> None:
         while True:
-            threading.Event().wait(SWEEP_S)
+            time.sleep(SWEEP_S)
             try:
                 sweep(library_folders())
             except Exception:  # noqa: BLE001 (a sweep that fails waits for the next; the queue is unaffected)

@@ -110,10 +110,9 @@ def entry_values(entry: ModelEntry) -> list[Any]:
 @dataclass
 class Library:
     entries: list[ModelEntry]
-    # What the LoRAs a prompt asks for said about its style (lora_scoring.style_from_loras), per prompt: a
-    # recommendation asks three times.
-    style_votes: dict[Any, tuple[str, str] | None] = field(default_factory=dict, repr=False, compare=False)
-    match_memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # lora_scoring's, per prompt
+    # lora_scoring's matches per prompt, before style and the per-family cap are judged: a recommendation
+    # asks for them several times (the style's vote, the checkpoint, the plan).
+    match_memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return self._by_kind.get(kind, [])

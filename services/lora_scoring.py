@@ -177,7 +177,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
     for hit in [*hits, *named]:
         entry = loras[hit.doc]
         picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
-        by_name = entry.category == "character" and first_name(entry) in keys.capitalised
+        by_name = named_by_first_name(entry, keys)
         if not keys.llm_picks and hit.score < floor and not by_name:
             continue  # nothing this weak is a second thing the prompt asks for (but a character named by name)
         if (keys.flat and entry.category == "detail") or not entry.usable:
@@ -223,9 +223,13 @@ def character_names(entry: ModelEntry, keys: PromptKeys) -> set[str]:
     """How the prompt names this LoRA: its trigger or whole name, or (a character) its first name written as a
     name. "Kohaku" alone may be a koi, "Kohaku" capitalised inside a sentence is her."""
     names = set(entry.name_keys) & keys.words
-    if not names and entry.category == "character" and (first := first_name(entry)) in keys.capitalised:
-        names = {first}
+    if not names and named_by_first_name(entry, keys):
+        names = {str(first_name(entry))}
     return names
+
+
+def named_by_first_name(entry: ModelEntry, keys: PromptKeys) -> bool:
+    return entry.category == "character" and first_name(entry) in keys.capitalised
 
 
 def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3) -> list[str]:
@@ -293,13 +297,7 @@ def style_from_loras(library: Library, analysis: PromptAnalysis) -> PromptAnalys
     stays; and the answer is the same however often this is asked."""
     if analysis.style_from not in ("words", "default"):
         return analysis
-    key = (analysis.clean_prompt, analysis.style, analysis.style_from, tuple(analysis.concepts),
-           tuple(sorted(analysis.style_scores.items())))
-    if key not in library.style_votes:
-        if len(library.style_votes) > 64:
-            library.style_votes.clear()
-        library.style_votes[key] = _style_vote(library, analysis)
-    decided = library.style_votes[key]
+    decided = _style_vote(library, analysis)  # cheap when asked again: the matches are kept per prompt
     return analysis if decided is None else with_style(analysis, *decided)
 
 

@@ -529,13 +529,13 @@ def _socket_of(response: Any) -> socket.socket | None:
 
 def too_slow(rate: int, window: float) -> Callable[[float, int], bool]:
     """For a download: fewer than `rate` bytes in any `window` seconds (checked once per window)."""
-    marks: list[tuple[float, int]] = [(0.0, 0)]
+    mark = [0.0, 0]  # the last check: when, and how much had arrived by then
 
     def stalled(elapsed: float, received: int) -> bool:
-        since, then = marks[-1]
+        since, then = mark
         if elapsed - since < window:
             return False
-        marks.append((elapsed, received))
+        mark[:] = [elapsed, received]
         return received - then < rate
 
     return stalled

@@ -46,7 +46,6 @@ var HEIGHT = {
 	min: 40,
 	max: 200
 };
-var TITLE_PX = 30;
 var GAP_PX = 10;
 var boxes = /* @__PURE__ */ new WeakMap();
 /** The box's height for a text at a node width, estimated: the box is measured only once drawn. */
@@ -69,17 +68,25 @@ function render(box, text) {
 	const [head = "", ...rest] = text.split("\n");
 	box.replaceChildren(el("div", { className: "ig-explanation-head" }, head), rest.join("\n"));
 }
-/** How far the node may grow downwards before it meets a node below it (Infinity: none below). */
+/** How far the node may grow downwards before it meets a node below it (Infinity: none below). Bounds are
+* the graph's own, title bars included. */
+function bounds(node) {
+	const b = node.getBounding();
+	return [
+		b[0] ?? 0,
+		b[1] ?? 0,
+		b[2] ?? 0,
+		b[3] ?? 0
+	];
+}
 function roomBelow(node) {
-	const [x, y] = node.pos;
-	const [width, height] = node.size;
+	const [x, y, width, height] = bounds(node);
 	const bottom = y + height;
 	let room = Infinity;
 	for (const other of node.graph?.nodes ?? []) {
 		if (other === node) continue;
-		const [ox, oy] = other.pos;
-		const top = oy - TITLE_PX;
-		if (ox < x + width && ox + other.size[0] > x && top >= bottom - 1) room = Math.min(room, top - bottom);
+		const [ox, top, otherWidth] = bounds(other);
+		if (ox < x + width && ox + otherWidth > x && top >= bottom - 1) room = Math.min(room, top - bottom);
 	}
 	return room;
 }

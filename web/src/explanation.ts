@@ -10,7 +10,6 @@ const WIDGET = "ig_explanation";
 const LINE_PX = 16; // 12px text at line-height 1.35
 const CHAR_PX = 6.5; // an average character of the 12px UI font
 const HEIGHT = { min: 2 * LINE_PX + 8, max: 12 * LINE_PX + 8 }; // longer explanations scroll
-const TITLE_PX = 30; // a node's title bar, drawn above its position
 const GAP_PX = 10; // kept between a grown node and the one below it
 const boxes = new WeakMap<GraphNode, { box: HTMLElement; height: number }>();
 
@@ -38,17 +37,21 @@ function render(box: HTMLElement, text: string): void {
   box.replaceChildren(el("div", { className: "ig-explanation-head" }, head), rest.join("\n"));
 }
 
-/** How far the node may grow downwards before it meets a node below it (Infinity: none below). */
+/** How far the node may grow downwards before it meets a node below it (Infinity: none below). Bounds are
+ * the graph's own, title bars included. */
+function bounds(node: GraphNode): [number, number, number, number] {
+  const b = node.getBounding();
+  return [b[0] ?? 0, b[1] ?? 0, b[2] ?? 0, b[3] ?? 0];
+}
+
 function roomBelow(node: GraphNode): number {
-  const [x, y] = node.pos;
-  const [width, height] = node.size;
+  const [x, y, width, height] = bounds(node);
   const bottom = y + height;
   let room = Infinity;
   for (const other of node.graph?.nodes ?? []) {
     if (other === node) continue;
-    const [ox, oy] = other.pos;
-    const top = oy - TITLE_PX;
-    if (ox < x + width && ox + other.size[0] > x && top >= bottom - 1) room = Math.min(room, top - bottom);
+    const [ox, top, otherWidth] = bounds(other);
+    if (ox < x + width && ox + otherWidth > x && top >= bottom - 1) room = Math.min(room, top - bottom);
   }
   return room;
 }
