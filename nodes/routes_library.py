@@ -20,7 +20,8 @@ from typing import Any
 import folder_paths
 from aiohttp import web
 
-from ..services.hashing import HashCache
+from ..services.duplicates import find_copies, summary
+from ..services.hashing import read_cache, still_current
 from ..services.library import Library
 from ..services.model_records import RECORDS_FOLDER, load_record
 from ..services.settings import DEFAULT_USER, read_settings, settings_file
@@ -44,17 +45,20 @@ def online_view(record: dict[str, Any] | None) -> dict[str, Any]:
             "fetched_at": record.get("fetched_at"), "recommended_weight": weight}
 
 
-def library_listing(library: Library, hashes: HashCache, records_dir: Path) -> list[dict[str, Any]]:
-    """What the tab shows of each model; the absolute path stays on the server."""
-    listing = []
-    known = hashes.known_sha256()  # one query for the whole library; listing never hashes
+def library_listing(library: Library, cache: Path) -> dict[str, Any]:
+    """What the tab shows of each model, and the copies found without hashing; the absolute path stays on the
+    server."""
+    models = []
+    known = read_cache(cache)  # one query for the whole library; listing never hashes
     for entry in library.entries:
         item = {name: getattr(entry, name) for name in FIELDS}
-        sha = hashes.still_current(entry.path, known.get(entry.path))
+        sha = still_current(entry.path, known.get(entry.path))
         item["sha256"] = sha
-        item["online"] = online_view(load_record(records_dir, sha) if sha else None)
-        listing.append(item)
-    return listing
+        item["online"] = online_view(load_record(cache, sha) if sha else None)
+        item["copy_of"] = library.copies.get((entry.kind, entry.name))
+        models.append(item)
+    copies = find_copies(library.entries, known)
+    return {"models": models, "duplicates": [group.to_dict() for group in copies], "duplicate_summary": summary(copies)}
 
 
 def _user(request: web.Request) -> str:
@@ -96,8 +100,7 @@ class Listing:
             hashes = (_stamp(cache_dir() / "hashes.sqlite"), _stamp(cache_dir() / "hashes.sqlite-wal"))  # WAL writes there
             if self.made and self.made[0] is library and self.made[1] == hashes:
                 return self.made[2]
-            made = await asyncio.to_thread(lambda: json.dumps(
-                {"models": library_listing(library, HashCache(cache_dir()), cache_dir())}).encode())
+            made = await asyncio.to_thread(lambda: json.dumps(library_listing(library, cache_dir())).encode())
             self.made = (library, hashes, made)
             return made
 

@@ -8,6 +8,9 @@
   hashed, hash_cache_hits, found, not_found, errors, requests) plus the job; 409 while another
   fetch runs. The fetch goes on if the client disconnects.
 - GET  /intelligent-generation/metadata/fetch: the current or last job (after a page reload).
+- POST /intelligent-generation/duplicates: hashes the files that may be copies of each other (one size and
+  fingerprint) and answers the library's copies with the bytes they waste; nothing is deleted. A job like a fetch
+  (409 while one runs).
 Progress arrives as server events "intelligent-generation.fetch-progress" {job, state, phase, done,
 total, counts?, error?}. Names from the client are resolved only among ComfyUI's model files
 (folder_paths), and the client chooses a host only among the known CivitAI hosts: never a URL.
@@ -27,6 +30,7 @@ from typing import Any
 import folder_paths
 from aiohttp import web
 
+from ..services.duplicates import library_copies, summary
 from ..services.hashing import HashCache
 from ..services.library import KINDS, Library, describe
 from ..services.metadata_fetch import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
@@ -102,9 +106,9 @@ class FetchJobs:
         except Exception:  # a closed socket must not stop the fetch
             log.exception("Intelligent Generation: progress event not sent")
 
-    def run(self, targets: Callable[[], list[FetchTarget]], settings: OnlineSettings,
-            write_sidecars: bool) -> dict[str, Any]:
-        """Run the begun job to its end (blocking; call it in a worker thread) and return its final state."""
+    def run(self, work: Callable[[Callable[[str, int, int], None]], dict[str, Any]]) -> dict[str, Any]:
+        """Run the begun job to its end (blocking; call it in a worker thread) and return its final state.
+        `work(progress)` does the job and answers its `counts` and `results`."""
         last = [("", -1)]
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -116,18 +120,33 @@ class FetchJobs:
 
         try:
             self._update(phase="scanning", name="scanning the model folders")
-            report = fetch_metadata(targets(), cache_dir(), settings, FetchOptions(write_sidecars=write_sidecars),
-                                    progress=progress)
-            results = [{"kind": r.target.kind, "name": r.target.name, "outcome": r.outcome, "errors": r.errors}
-                       for r in report.results]
-            self._update(state="done", phase="done", name="done", counts=report.counts.to_dict(), results=results,
-                         finished_at=time.time())
+            outcome = work(progress)
+            self._update(state="done", phase="done", name="done", counts=outcome["counts"],
+                         results=outcome["results"], finished_at=time.time())
         except Exception as exc:  # reported to the UI as a failed job, and logged with its traceback
-            log.exception("Intelligent Generation: metadata fetch failed")
+            log.exception("Intelligent Generation: %s failed", self.current["what"] if self.current else "job")
             self._update(state="failed", phase="failed", name="failed", error=str(exc), finished_at=time.time())
         final = self.status()
         assert final is not None
         return final
+
+
+def fetch_work(targets: Callable[[], list[FetchTarget]], settings: OnlineSettings,
+               write_sidecars: bool) -> Callable[[Callable[[str, int, int], None]], dict[str, Any]]:
+    def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+        report = fetch_metadata(targets(), cache_dir(), settings, FetchOptions(write_sidecars=write_sidecars),
+                                progress=progress)
+        return {"counts": report.counts.to_dict(),
+                "results": [{"kind": r.target.kind, "name": r.target.name, "outcome": r.outcome, "errors": r.errors}
+                            for r in report.results]}
+    return work
+
+
+def duplicates_work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+    """Copies confirmed by hashing the files of one size and fingerprint (only those are read whole)."""
+    groups = library_copies(load_library(), cache_dir(), confirm=True,
+                            progress=lambda done, total: progress("hashing", done, total))
+    return {"counts": summary(groups), "results": [g.to_dict() for g in groups]}
 
 
 def _send_event(event: str, data: dict[str, Any]) -> None:
@@ -183,9 +202,25 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
             return web.json_response({"error": "a metadata fetch is already running", "job": jobs.status()},
                                      status=409)
         # In a thread: the event loop keeps serving (and sending the progress events) meanwhile.
-        final = await asyncio.to_thread(jobs.run, targets, settings, bool(body.get("write_sidecars", False)))
+        work = fetch_work(targets, settings, bool(body.get("write_sidecars", False)))
+        final = await asyncio.to_thread(jobs.run, work)
         if final["state"] != "done":
             return web.json_response({"error": f"metadata fetch failed: {final['error']}", "job": final}, status=500)
         return web.json_response({**final["counts"], "job": final})
+
+    @routes.post(PREFIX + "/duplicates")
+    @editor_only
+    async def post_duplicates(_request: web.Request) -> web.Response:
+        """Confirms the library's possible copies by hashing them (nothing goes online, nothing is deleted) and
+        answers the groups found; progress as the fetch's server events, one hashing job at a time."""
+        job = jobs.begin("duplicates")
+        if job is None:
+            return web.json_response({"error": "a metadata fetch is running; try again when it is done",
+                                      "job": jobs.status()}, status=409)
+        final = await asyncio.to_thread(jobs.run, duplicates_work)
+        if final["state"] != "done":
+            return web.json_response({"error": f"finding duplicates failed: {final['error']}", "job": final},
+                                     status=500)
+        return web.json_response({**final["counts"], "duplicates": final["results"], "job": final})
 
     return jobs

@@ -171,6 +171,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from .duplicates import library_copies, summary
+    from .library import folders_under, scan
+
+    library = scan(folders_under(args.models_root), args.cache_dir)
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rhashing candidates: {100 * done // max(total, 1)}%", end="", file=sys.stderr, flush=True)
+
+    groups = library_copies(library, args.cache_dir, confirm=not args.no_hash, progress=progress)
+    print(file=sys.stderr)
+    print(json.dumps({**summary(groups), "duplicates": [g.to_dict() for g in groups]}, indent=2, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services", description="Intelligent Generation " + __version__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -264,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where scan and metadata keep the index, hashes and records")
     p.add_argument("--no-system", action="store_true", help="leave out CPU, RAM and GPU")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("duplicates", help="copies of one model in several places, with the bytes they waste (JSON); "
+                       "hashes only files of one size and fingerprint, deletes nothing")
+    p.add_argument("--models-root", required=True)
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    p.add_argument("--no-hash", action="store_true", help="hash nothing: list candidates as unconfirmed")
+    p.set_defaults(func=cmd_duplicates)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import logging
 import os
 import sqlite3
 import threading
@@ -21,6 +22,9 @@ from typing import Any
 
 from .safetensors_header import HeaderError, read_header
 
+log = logging.getLogger(__name__)
+
+HASHES_DB = "hashes.sqlite"
 BUFFER_BYTES = 1024 * 1024  # measured fastest with hashlib here (see FACTS / bench/hashing.py)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -80,7 +84,7 @@ class HashCache:
 
     def __init__(self, cache_dir: str | Path) -> None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        self._db_path = Path(cache_dir) / "hashes.sqlite"
+        self._db_path = Path(cache_dir) / HASHES_DB
         self._lock = threading.Lock()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -103,25 +107,6 @@ class HashCache:
                 (str(path), st.st_size, st.st_mtime_ns, st.st_ino),
             ).fetchone()
         return FileHashes(row[0], row[1], row[2]) if row else None
-
-    def known_sha256(self) -> dict[str, tuple[int, int, str]]:
-        """Every cached path -> (size, mtime_ns, sha256), in one query: lets the library find our
-        records for files hashed before without hashing or statting anything again."""
-        with self._lock, self._connect() as db:
-            rows = db.execute("SELECT path, size, mtime_ns, sha256 FROM hashes").fetchall()
-        return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
-
-    @staticmethod
-    def still_current(path: str, cached: tuple[int, int, str] | None) -> str | None:
-        """The SHA-256 of a `known_sha256()` row when the file is unchanged since it was hashed (size and
-        mtime), else None: the rule `get` applies, for callers that read the whole cache in one query."""
-        if cached is None:
-            return None
-        try:
-            st = os.stat(path)
-        except OSError:  # removed since
-            return None
-        return cached[2] if (st.st_size, st.st_mtime_ns) == cached[:2] else None
 
     def put(self, path: str | Path, hashes: FileHashes, st: os.stat_result) -> None:
         with self._lock, self._connect() as db:
@@ -148,6 +133,48 @@ class HashCache:
         if os.stat(path).st_mtime_ns == st.st_mtime_ns:  # not rewritten while we read it
             self.put(path, result, st)
         return result
+
+
+@dataclass(frozen=True)
+class CachedHash:
+    """A row of the hash cache: the hashes of the file as it was (size, mtime_ns, inode) when hashed."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    sha256: str
+    autov3: str | None = None
+
+
+def read_cache(cache_dir: str | Path | None) -> dict[str, CachedHash]:
+    """Every row of the hash cache by path, opened read-only in one query (nothing created, nothing hashed); {}
+    without a cache. Lets the library, its listing and the statistics use the hashes of thousands of files."""
+    db_path = Path(cache_dir) / HASHES_DB if cache_dir else None
+    if db_path is None or not db_path.is_file():
+        return {}
+    try:
+        db = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
+        try:
+            rows = db.execute("SELECT path, size, mtime_ns, inode, sha256, autov3 FROM hashes").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:  # missing table, damaged file: as if nothing were hashed
+        log.warning("Intelligent Generation: hash cache not readable (%s)", exc)
+        return {}
+    return {row[0]: CachedHash(*row[1:]) for row in rows}
+
+
+def still_current(path: str, cached: CachedHash | None) -> str | None:
+    """The SHA-256 of a `read_cache` row while the file is unchanged since it was hashed (HashCache.get's rule:
+    size, mtime and inode), else None."""
+    if cached is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:  # removed since
+        return None
+    return cached.sha256 if (st.st_size, st.st_mtime_ns, st.st_ino) == (cached.size, cached.mtime_ns, cached.inode) \
+        else None
 
 
 @dataclass

@@ -110,12 +110,21 @@ def entry_values(entry: ModelEntry) -> list[Any]:
 @dataclass
 class Library:
     entries: list[ModelEntry]
+    # (kind, name) of each known copy of another file -> the name of the copy chosen in its place (duplicates.py):
+    # the recommender treats copies as one model.
+    copies: dict[tuple[str, str], str] = field(default_factory=dict)
     # lora_scoring's matches per prompt, before style and the per-family cap are judged: a recommendation
     # asks for them several times (the style's vote, the checkpoint, the plan).
     match_memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return self._by_kind.get(kind, [])
+
+    def choices(self, kind: str) -> list[ModelEntry]:
+        """What may be chosen: one file per model, its copies left out."""
+        if not self.copies:
+            return self.of_kind(kind)
+        return [e for e in self.of_kind(kind) if (kind, e.name) not in self.copies]
 
     @cached_property
     def _by_kind(self) -> dict[str, list[ModelEntry]]:
@@ -282,29 +291,39 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
             entry = replace(entry, problems=[*entry.problems, f"same file name as {first}; `<lora:{stem[1]}>` "
                                                               "means the first"])
         entries.append(entry)
-    if cache:
+    copies: dict[tuple[str, str], str] = {}
+    if cache and cache_dir:
+        from .duplicates import copy_names, known_copies
+        from .hashing import read_cache
+
         cache.update(fresh, [k for k in known if k not in current])
-        entries = _with_records(entries, Path(cache_dir)) if cache_dir else entries
-    library = Library(entries)
+        hashed = read_cache(cache_dir)
+        entries = _with_records(entries, Path(cache_dir), hashed)
+        copies = copy_names(known_copies(entries, hashed))
+    library = Library(entries, copies)
     if cache_dir:
         _last_scan[memo_key] = (stamp, current, library)
     return library
 
 
-def _records_stamp(cache_dir: str | Path | None) -> str:
-    try:
-        return str(os.stat(Path(cache_dir) / "model_records").st_mtime_ns) if cache_dir else ""
-    except OSError:
-        return ""
+def _cache_stamp(cache_dir: str | Path | None) -> str:
+    """Our records and the hash cache (which says what is a copy of what): a stat each."""
+    stamps = []
+    for part in ("model_records", "hashes.sqlite", "hashes.sqlite-wal") if cache_dir else ():
+        try:
+            stamps.append(str(os.stat(Path(cache_dir, part)).st_mtime_ns))  # type: ignore[arg-type]
+        except OSError:
+            stamps.append("")
+    return ".".join(stamps)
 
 
-def _with_records(entries: list[ModelEntry], cache_dir: Path) -> list[ModelEntry]:
+def _with_records(entries: list[ModelEntry], cache_dir: Path, known: dict[str, Any]) -> list[ModelEntry]:
     """Entries overlaid with our own fetched records (highest precedence after the user's choices).
 
     Records are keyed by SHA-256; the library never hashes, so only files the hash cache already
     knows (unchanged since hashed) are matched: one query, one folder listing.
     """
-    from .hashing import HashCache
+    from .hashing import still_current
     from .model_records import RECORDS_FOLDER, load_record
     from .sidecars import our_record
 
@@ -314,13 +333,12 @@ def _with_records(entries: list[ModelEntry], cache_dir: Path) -> list[ModelEntry
         return entries
     if not stored:
         return entries
-    known = HashCache(cache_dir).known_sha256()
     out = []
     for entry in entries:
         cached = known.get(entry.path)
         record = None
-        if cached and cached[2] in stored and "intelligent_generation" not in entry.sources:
-            sha = HashCache.still_current(entry.path, cached)
+        if cached and cached.sha256 in stored and "intelligent_generation" not in entry.sources:
+            sha = still_current(entry.path, cached)
             record = load_record(cache_dir, sha) if sha else None
         if record and record.get("status") == "found":
             entry = ModelEntry.from_dict(dict(entry.__dict__, sources=list(entry.sources),
@@ -368,9 +386,9 @@ def sweep(folders: dict[str, list[Path]]) -> int:
 
 
 def fingerprint(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> str:
-    """Changes whenever a model folder's files change, or our records do; a stat per folder, no more."""
+    """Changes whenever a model folder's files change, or our records or the hash cache do; a stat per folder."""
     generation = WATCH.stamp([str(folder) for paths in folders.values() for folder in paths])
-    return f"{generation}.{_records_stamp(cache_dir)}"
+    return f"{generation}.{_cache_stamp(cache_dir)}"
 
 
 def stale(library: Library, used: list[tuple[str, str]]) -> list[str]:

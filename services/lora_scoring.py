@@ -133,7 +133,11 @@ def _searched(library: Library, keys: PromptKeys, min_score: float = 0.0) -> tup
     """The library's search index, its documents, the prompt's query and the hits (retrieval.py)."""
     index, documents = library.lora_search
     query = query_terms(keys.prompt, keys.concepts)
-    return index, documents, query, index.search(query, min_score)
+    hits = index.search(query, min_score)
+    if library.copies:  # copies of one LoRA are one LoRA: the best described one stands for them
+        loras = library.of_kind("loras")
+        hits = [h for h in hits if ("loras", loras[h.doc].name) not in library.copies]
+    return index, documents, query, hits
 
 
 def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) -> list[Match]:
@@ -213,7 +217,8 @@ def _named_characters(library: Library, keys: PromptKeys, index: Any, searched: 
     for word in sorted(keys.capitalised):
         for doc, _tf, fields in index.postings.get(stem(word), ()):
             entry = loras[doc]
-            if doc not in searched and entry.category == "character" and first_name(entry) == word:
+            if (doc not in searched and entry.category == "character" and first_name(entry) == word
+                    and ("loras", entry.name) not in library.copies):
                 found.append(Hit(doc, 0.0, {stem(word): list(fields)}))
                 searched.add(doc)
     return found

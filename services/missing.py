@@ -72,7 +72,7 @@ def missing_concepts(
     have |= set(chosen.concepts) if chosen else set()
     base = base_model or bases.DEFAULT_BASE_OF_FAMILY.get(family)
     missing: list[MissingConcept] = []
-    checkpoints = [e for e in library.of_kind("checkpoints") if e.usable]
+    checkpoints = [e for e in library.choices("checkpoints") if e.usable]
     if analysis.style_scores.get(analysis.style, 0.0) > 0 and not any(style_fit(e, analysis.style) > 0
                                                                        for e in checkpoints):
         missing.append(MissingConcept(analysis.style, "checkpoints", family, base))

@@ -111,7 +111,7 @@ def choose_checkpoint(
         reasons = [f"You chose {entry.name}."]
         scores = {entry.name: checkpoint_score(entry, analysis, coverage)}
     else:
-        candidates = [e for e in library.of_kind("checkpoints") if e.usable and e.name not in excluded]
+        candidates = [e for e in library.choices("checkpoints") if e.usable and e.name not in excluded]
         if not candidates:
             broken = [e.name for e in library.of_kind("checkpoints") if not e.usable]
             hint = f" ({len(broken)} unreadable: {', '.join(broken[:3])})" if broken else ""
@@ -181,7 +181,7 @@ def choose_vae(library: Library, checkpoint: ModelEntry) -> str | None:
     """A standalone VAE only when the checkpoint has none; always of the same family, the exact base first."""
     if checkpoint.has_vae is not False:
         return None
-    same = [v for v in library.of_kind("vae") if v.usable and v.family == checkpoint.family != "unknown"]
+    same = [v for v in library.choices("vae") if v.usable and v.family == checkpoint.family != "unknown"]
     if not same:
         return None
     return min(same, key=lambda v: (v.base_model != checkpoint.base_model, v.name)).name

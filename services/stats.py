@@ -14,48 +14,19 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .library import KINDS, Library, ModelEntry
+from .duplicates import find_copies, summary
+from .hashing import read_cache, still_current
+from .library import KINDS, Library
 from .model_records import load_record
 
 log = logging.getLogger(__name__)
 
-HASHES_DB = "hashes.sqlite"
 CIVITAI_SIDECARS = ("civitai_helper",)  # a sidecar that is CivitAI's own answer for the file
 UNKNOWN_BASE = "unknown"
-
-
-def cached_hashes(cache_dir: Path | None) -> dict[str, tuple[int, int, int, str]]:
-    """path -> (size, mtime_ns, inode, sha256) from the hash cache, opened read-only; {} without one."""
-    db_path = Path(cache_dir) / HASHES_DB if cache_dir else None
-    if db_path is None or not db_path.is_file():
-        return {}
-    try:
-        db = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=10)
-        try:
-            rows = db.execute("SELECT path, size, mtime_ns, inode, sha256 FROM hashes").fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error as exc:  # missing table, damaged file: report what is known without hashes
-        log.warning("Intelligent Generation: hash cache not readable for statistics (%s)", exc)
-        return {}
-    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
-
-
-def _sha256(entry: ModelEntry, hashes: dict[str, tuple[int, int, int, str]]) -> str | None:
-    """The cached SHA-256 while the file is unchanged (same rule as HashCache.get)."""
-    known = hashes.get(entry.path)
-    if known is None:
-        return None
-    try:
-        st = os.stat(entry.path)
-    except OSError:
-        return None
-    return known[3] if known[:3] == (st.st_size, st.st_mtime_ns, st.st_ino) else None
 
 
 def _coverage() -> dict[str, Any]:
@@ -67,14 +38,14 @@ def _coverage() -> dict[str, Any]:
 
 def library_stats(library: Library, cache_dir: Path | None) -> dict[str, Any]:
     """Counts by kind and base model, and metadata coverage per kind ("all" sums them)."""
-    hashes = cached_hashes(cache_dir)
+    hashes = read_cache(cache_dir)
     by_base: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
     sizes: Counter[str] = Counter()
     coverage = {kind: _coverage() for kind in (*KINDS, "all")}
     for entry in library.entries:
         by_base.setdefault(entry.kind, Counter())[entry.base_model or UNKNOWN_BASE] += 1
         sizes[entry.kind] += entry.size
-        sha = _sha256(entry, hashes)
+        sha = still_current(entry.path, hashes.get(entry.path))
         record = load_record(cache_dir, sha) if sha and cache_dir else None
         status = record.get("status", "unknown") if record else "unknown"
         sites = (record.get("source") or []) if record else []
@@ -99,6 +70,7 @@ def library_stats(library: Library, cache_dir: Path | None) -> dict[str, Any]:
             for source in entry.sources:
                 counts["local_sources"][source] = counts["local_sources"].get(source, 0) + 1
     return {
+        "duplicates": summary(find_copies(library.entries, hashes)),
         "models": {
             "total": len(library.entries),
             "by_kind": {kind: coverage[kind]["total"] for kind in coverage if kind != "all"},

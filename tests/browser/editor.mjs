@@ -299,6 +299,32 @@ const scenarios = {
     };
   },
 
+  // Copies of one model: listed as possible (one size and fingerprint), confirmed by hashing from the tab.
+  async duplicates() {
+    const tab = page.locator("[data-ig-library]");
+    const panel = () => tab.locator("[data-ig-duplicates-panel]");
+    await panel().locator("summary").click();
+    const read = async () => ({
+      headline: await panel().locator("summary").innerText(),
+      groups: await panel().locator("[data-ig-duplicate]").evaluateAll((els) =>
+        els.map((e) => ({ state: e.dataset.igDuplicate, text: e.textContent }))),
+    });
+    const before = await read();
+    await panel().locator("[data-ig-confirm-duplicates]").click();
+    const toast = await toastText("Duplicates");
+    await panel().locator("[data-ig-duplicate='confirmed']", { hasText: process.env.COPY_MODEL }).waitFor({ state: "attached" });
+    await panel().locator("summary").click(); // a reload made a new panel, closed
+    await shot("13-duplicates");
+    const after = await read();
+    await closeToasts();
+    await tab.getByRole("searchbox").fill("neon city");
+    await tab.locator("[data-ig-model]").first().waitFor();
+    const badges = await tab.locator("[data-ig-model]").evaluateAll((els) =>
+      els.map((e) => [e.dataset.igModel, [...e.querySelectorAll(".ig-badge")].map((b) => b.textContent)]));
+    await tab.getByRole("searchbox").fill(probe); // as the library scenario left it, for the fetch
+    return { before, toast, after, badges };
+  },
+
   // Fetch one model through the Metadata Fetcher's route (the test's loopback CivitAI knows it).
   async fetch() {
     // Every progress event and every text the progress line shows, however fast the fetch is.

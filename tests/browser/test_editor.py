@@ -28,6 +28,7 @@ from services.settings import PackSettings
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PROBE = "probe_markup_xl.safetensors"  # SDXL: never recommended for the SD 1.5 template's prompt
 BROKEN = "broken_download.safetensors"
+COPY = "neon_city_sd15_copy.safetensors"  # a second copy of a tiny LoRA, for the duplicates panel
 PIXEL_FILE = "PixelSprites_v3.safetensors"
 # Markup that would run if any of it reached the page as HTML; it sets a flag the tests look for. No double
 # quotes: inside JSON text (the Metadata Fetcher's metadata_json, shown by a preview node) it stays as is.
@@ -63,6 +64,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     }))
     with open(tiny_models / "checkpoints" / "tiny_photoreal_v1.safetensors", "rb") as f:
         (root / "checkpoints" / BROKEN).write_bytes(f.read(5_000_000))
+    shutil.copyfile(tiny_models / "loras" / "neon_city_sd15.safetensors", root / "loras" / COPY)  # a real copy
     return root
 
 
@@ -111,7 +113,7 @@ def seen(tmp_path_factory: pytest.TempPathFactory, server: ComfyServer) -> dict[
     (image,) = server.output_files(server.run_prompt(graph, timeout=600, workflow=workflow))
     demo_image = image.relative_to(server.base / "output").as_posix()
     env = {**os.environ, "COMFY_URL": server.url, "OUT_DIR": str(out), "CHROMIUM": CHROMIUM,
-           "PROBE_MODEL": PROBE, "BROKEN_CHECKPOINT": BROKEN, "DEMO_IMAGE": demo_image}
+           "PROBE_MODEL": PROBE, "COPY_MODEL": COPY, "BROKEN_CHECKPOINT": BROKEN, "DEMO_IMAGE": demo_image}
     run = subprocess.run(["node", str(ROOT / "tests" / "browser" / "editor.mjs")], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=NODE_SCRIPT_TIMEOUT_S)
     print(run.stdout)
@@ -277,6 +279,20 @@ def test_library_tab_shows_statistics_and_exports_then_deletes_ratings(seen: dic
     assert result["toast"].startswith("Ratings deleted") and result["storedAfter"] == []
 
 
+def test_library_tab_lists_copies_and_confirms_them_by_hashing(seen: dict[str, Any], models: Path) -> None:
+    result = scenario(seen, "duplicates")
+    [possible] = [g for g in result["before"]["groups"] if COPY in g["text"]]
+    assert possible["state"] == "possible" and "possible" in result["before"]["headline"]
+    assert result["toast"].startswith("Duplicates") and "Nothing was deleted" in result["toast"]
+    [confirmed] = [g for g in result["after"]["groups"] if COPY in g["text"]]
+    size = (models / "loras" / COPY).stat().st_size
+    assert confirmed["state"] == "confirmed" and "same SHA-256" in confirmed["text"]
+    assert confirmed["text"].startswith("neon_city_sd15.safetensors")  # the copy with a sidecar stands for both
+    assert "wasted" in result["after"]["headline"] and f"{size / 1024 / 1024:.1f} MB" in result["after"]["headline"]
+    assert dict(result["badges"])[f"loras/{COPY}"][-1] == "copy"
+    assert (models / "loras" / COPY).is_file()  # nothing deleted
+
+
 def test_library_tab_finds_and_downloads_a_model_after_asking(seen: dict[str, Any], civitai: FakeCivitai,
                                                                server: ComfyServer, pixel_lora: bytes) -> None:
     result = scenario(seen, "download")
@@ -304,5 +320,5 @@ def test_screenshots_for_a_person(seen: dict[str, Any]) -> None:
     assert not [s for s in shots if s.endswith("-failed.png")]
     for prefix in ("01-editor", "02-settings", "03-node-search", "04-node-added", "05-templates-", "06-ran-",
                    "07-error-toast", "08-library", "09-library-probe", "10-fetch-done", "11-rated", "12-stats",
-                   "13-candidates", "14-downloaded"):
+                   "13-duplicates", "13-candidates", "14-downloaded"):
         assert any(s.startswith(prefix) for s in shots), prefix

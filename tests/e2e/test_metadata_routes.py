@@ -89,3 +89,35 @@ def test_fetch_the_whole_library(lookup_server: ComfyServer, civitai: FakeCivita
     assert (answer["found"], answer["errors"]) == (1, 0)  # the LoRA's record is fresh: not asked again
     [bulk] = civitai.requests
     assert bulk.method == "POST" and len(bulk.json()) == 6
+
+
+def test_duplicates_are_confirmed_by_hashing_the_candidates_only(lookup_server: ComfyServer,
+                                                                 civitai: FakeCivitai) -> None:
+    """A copy of a LoRA in a subfolder: the listing says it may be one (without hashing), the route confirms it by
+    hashing it, the listing then names the copy and what it wastes; nothing goes online, nothing is deleted."""
+    civitai.requests.clear()
+    loras = lookup_server.base / "models" / "loras"
+    copy = loras / "backup" / "cat_ears_copy.safetensors"
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copyfile(loras / LORA, copy)
+    names = {LORA, "backup/cat_ears_copy.safetensors"}
+    try:
+        status, listing = call(lookup_server, "GET", "/intelligent-generation/library")
+        assert status == 200
+        [possible] = [g for g in listing["duplicates"] if {f["name"] for f in g["files"]} == names]
+        assert not possible["confirmed"] and listing["duplicate_summary"]["unconfirmed_groups"] >= 1
+        status, answer, events = post_with_events(lookup_server, "/intelligent-generation/duplicates", {}, EVENT)
+        assert status == 200, answer
+        [group] = [g for g in answer["duplicates"] if {f["name"] for f in g["files"]} == names]
+        assert group["confirmed"] and group["how"] == "sha256" and group["wasted_bytes"] == copy.stat().st_size
+        assert answer["wasted_bytes"] >= copy.stat().st_size
+        assert "hashing" in {e["phase"] for e in events} and events[-1]["state"] == "done"
+        status, listing = call(lookup_server, "GET", "/intelligent-generation/library")
+        copies = {m["name"]: m["copy_of"] for m in listing["models"] if m["name"] in names}
+        assert sorted(copies.values(), key=str) == [None, LORA] or sorted(copies.values(), key=str) == [
+            None, "backup/cat_ears_copy.safetensors"]
+        status, stats = call(lookup_server, "GET", "/intelligent-generation/stats")
+        assert stats["duplicates"]["copies"] >= 1
+        assert civitai.requests == [] and copy.exists() and (loras / LORA).exists()
+    finally:
+        copy.unlink()

@@ -175,6 +175,7 @@ function details(m) {
 	const dl = el("dl");
 	const o = m.online;
 	row(dl, "File", m.name);
+	if (m.copy_of) row(dl, "Copy of", `${m.copy_of} (same content; the recommender uses that file)`);
 	row(dl, "Base model", `${m.base_model ?? "unknown"} (${m.family})`);
 	const guessed = m.trigger_guessed && m.trigger_words.length ? " (guessed from training tags)" : "";
 	row(dl, "Trigger words", (m.trigger_words.join(", ") || "none") + guessed);
@@ -202,7 +203,10 @@ function modelItem(m, options) {
 	const summary = el("summary", {}, el("span", { className: "ig-model-title" }, m.title || m.name), el("span", { className: "ig-badge" }, KIND_LABELS[m.kind] ?? m.kind), m.base_model ? el("span", { className: "ig-badge" }, m.base_model) : null, m.online.status === "found" ? el("span", {
 		className: "ig-badge",
 		title: "Metadata from an online lookup"
-	}, "online") : null, m.problems.length ? el("span", { className: "ig-badge ig-badge-warn" }, "problem") : null);
+	}, "online") : null, m.problems.length ? el("span", { className: "ig-badge ig-badge-warn" }, "problem") : null, m.copy_of ? el("span", {
+		className: "ig-badge",
+		title: `Same content as ${m.copy_of}`
+	}, "copy") : null);
 	const fetchOne = el("button", { attrs: { "data-ig-fetch": "" } }, "Fetch metadata");
 	fetchOne.disabled = options.fetching;
 	fetchOne.addEventListener("click", options.onFetch);
@@ -237,7 +241,27 @@ async function failure(response, what, missingHint) {
 async function loadLibrary() {
 	const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-cache" });
 	if (!response.ok) throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
-	return (await response.json()).models ?? [];
+	const body = await response.json();
+	return {
+		models: body.models ?? [],
+		duplicates: body.duplicates ?? [],
+		duplicate_summary: body.duplicate_summary ?? {
+			groups: 0,
+			copies: 0,
+			wasted_bytes: 0,
+			unconfirmed_groups: 0
+		}
+	};
+}
+/** Hash the possible copies (only those) and answer every group found; nothing is deleted. */
+async function confirmDuplicates() {
+	const response = await api.fetchApi("/intelligent-generation/duplicates", {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: "{}"
+	});
+	if (!response.ok) throw await failure(response, "Finding duplicates", "Restart ComfyUI after installing or updating Intelligent Generation.");
+	return await response.json();
 }
 async function fetchMetadata(target) {
 	const response = await api.fetchApi("/intelligent-generation/metadata/fetch", {
@@ -319,6 +343,11 @@ function statRows(stats) {
 		rows.push(["CivitAI metadata", `${all.with_civitai_metadata} of ${all.total}`]);
 		rows.push(["Never looked up", `${all.never_looked_up} of ${all.total}`]);
 		if (all.with_problems) rows.push(["With problems", String(all.with_problems)]);
+	}
+	const copies = stats.duplicates;
+	if (copies && (copies.copies || copies.unconfirmed_groups)) {
+		const possible = copies.unconfirmed_groups ? `, ${copies.unconfirmed_groups} possible` : "";
+		rows.push(["Duplicates", `${copies.copies} copies, ${bytes(copies.wasted_bytes)} wasted${possible}`]);
 	}
 	rows.push(["Cache", `${bytes(stats.cache.bytes)} in ${stats.cache.files} files`]);
 	const system = stats.system;
@@ -566,11 +595,55 @@ function downloadPanel(bases, report, downloaded) {
 	}
 	return section;
 }
+// web/src/duplicates_panel.ts
+var HOW = {
+	sha256: "same SHA-256",
+	autov3: "same tensors (AutoV3)",
+	link: "one file under several names",
+	fingerprint: "possibly the same: one size, same first and last bytes (not hashed yet)"
+};
+function groupItem(group) {
+	const [kept, ...copies] = group.files;
+	const waste = group.wasted_bytes ? `${bytes(group.wasted_bytes)} in copies` : "links to one file: no bytes wasted";
+	return el("li", { attrs: { "data-ig-duplicate": group.confirmed ? "confirmed" : "possible" } }, el("div", {}, `${kept?.name ?? ""} (${bytes(group.size)}; ${HOW[group.how] ?? group.how})`), el("div", { className: "ig-muted" }, `${copies.length} cop${copies.length === 1 ? "y" : "ies"}: ${copies.map((f) => f.name).join(", ")}; ${group.confirmed ? waste : "confirm to know"}`));
+}
+function headline(summary) {
+	if (!summary.groups && !summary.unconfirmed_groups) return "Duplicates: none found";
+	return `Duplicates: ${[summary.groups ? `${summary.copies} cop${summary.copies === 1 ? "y" : "ies"}, ${bytes(summary.wasted_bytes)} wasted` : "", summary.unconfirmed_groups ? `${summary.unconfirmed_groups} possible` : ""].filter(Boolean).join("; ")}`;
+}
+/** The section for one listing; `reload` lists the library again after a confirmation. */
+function duplicatesPanel(groups, summary, reload, report) {
+	const confirm = el("button", {
+		title: "Hash only the possible copies to confirm them (nothing is sent or deleted)",
+		attrs: { "data-ig-confirm-duplicates": "" }
+	}, "Confirm by hashing");
+	confirm.disabled = summary.unconfirmed_groups === 0;
+	confirm.addEventListener("click", () => {
+		confirm.disabled = true;
+		confirm.textContent = "Hashing…";
+		(async () => {
+			try {
+				const found = await confirmDuplicates();
+				toast("success", "Duplicates", `${found.copies} cop${found.copies === 1 ? "y" : "ies"} confirmed, ${bytes(found.wasted_bytes)} wasted. Nothing was deleted.`);
+				await reload();
+			} catch (error) {
+				report(error);
+				confirm.disabled = false;
+				confirm.textContent = "Confirm by hashing";
+			}
+		})();
+	});
+	return el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-duplicates-panel": "" }
+	}, el("summary", {}, el("span", { className: "ig-model-title" }, headline(summary))), el("p", { className: "ig-muted" }, "The recommender uses the first file of each confirmed group. Intelligent Generation deletes nothing: remove the copies you do not want yourself."), el("ul", {}, ...groups.map(groupItem)), el("div", { className: "ig-library-bar" }, confirm));
+}
 // web/src/library_tab.ts
 var TAB_ID = "intelligent-generation-library";
 var MAX_SHOWN = 300;
 var state = {
 	models: [],
+	listing: null,
 	filter: {
 		query: "",
 		kind: "",
@@ -670,7 +743,8 @@ async function runFetch(target, label) {
 async function reload() {
 	if (view) view.status.textContent = "Loading…";
 	try {
-		state.models = await loadLibrary();
+		state.listing = await loadLibrary();
+		state.models = state.listing.models;
 	} catch (error) {
 		if (view) view.status.textContent = "The library could not be loaded.";
 		reportError(error);
@@ -678,6 +752,12 @@ async function reload() {
 	}
 	renderBaseOptions();
 	renderList();
+	renderDuplicates();
+}
+function renderDuplicates() {
+	if (!view || !state.listing) return;
+	const { duplicates, duplicate_summary } = state.listing;
+	view.duplicates.replaceChildren(duplicatesPanel(duplicates, duplicate_summary, reload, reportError));
 }
 function mount(container) {
 	const search = el("input", { attrs: {
@@ -711,10 +791,11 @@ function mount(container) {
 	});
 	const progress = el("div", { className: "ig-library-progress" });
 	const list = el("div", { className: "ig-library-list" });
+	const duplicates = el("div");
 	container.replaceChildren(el("div", {
 		className: "ig-library",
 		attrs: { "data-ig-library": "" }
-	}, el("div", { className: "ig-library-bar" }, search), el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll), statsPanel(reportError), downloadPanel(() => baseModels(state.models), reportError, reload), progress, status, list));
+	}, el("div", { className: "ig-library-bar" }, search), el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll), statsPanel(reportError), duplicates, downloadPanel(() => baseModels(state.models), reportError, reload), progress, status, list));
 	view = {
 		search,
 		kind,
@@ -722,10 +803,12 @@ function mount(container) {
 		fetchAll,
 		status,
 		progress,
-		list
+		list,
+		duplicates
 	};
 	renderBaseOptions();
 	renderList();
+	renderDuplicates();
 	renderProgress();
 }
 function registerLibraryTab() {
@@ -1074,6 +1157,7 @@ var CSS = `
 .ig-library button { cursor: pointer; }
 .ig-library button:disabled { opacity: 0.5; cursor: default; }
 .ig-library-status { color: var(--descrip-text, #999); font-size: 12px; }
+.ig-muted { color: var(--descrip-text, #999); font-size: 12px; overflow-wrap: anywhere; }
 .ig-library-progress { display: flex; gap: 8px; align-items: center; font-size: 12px; }
 .ig-library-progress progress { flex: 1; }
 .ig-library-list { flex: 1; overflow-y: auto; display: flex; flex-direction: column; gap: 4px; }

@@ -38,6 +38,29 @@ export interface ModelInfo {
   size: number;
   sha256: string | null; // from the hash cache only: null until the file was hashed
   online: OnlineInfo;
+  copy_of: string | null; // a known copy of that file (same kind): the recommender uses that one
+}
+
+/** Files holding one model (services/duplicates.py): the first is the one the recommender uses. */
+export interface DuplicateGroup {
+  files: { kind: string; name: string }[];
+  size: number;
+  confirmed: boolean; // false: one size and fingerprint, not hashed yet
+  how: "sha256" | "autov3" | "fingerprint" | string;
+  wasted_bytes: number;
+}
+
+export interface DuplicateSummary {
+  groups: number;
+  copies: number;
+  wasted_bytes: number;
+  unconfirmed_groups: number;
+}
+
+export interface Listing {
+  models: ModelInfo[];
+  duplicates: DuplicateGroup[];
+  duplicate_summary: DuplicateSummary;
 }
 
 export interface FetchSummary {
@@ -85,14 +108,31 @@ export async function failure(response: Response, what: string, missingHint: str
   return new RouteError(`${what}: ${message}`, hint);
 }
 
-export async function loadLibrary(): Promise<ModelInfo[]> {
+export async function loadLibrary(): Promise<Listing> {
   // "no-cache": the browser revalidates with the listing's ETag; an unchanged library comes back as a 304.
   const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-cache" });
   if (!response.ok) {
     throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
   }
-  const body = (await response.json()) as { models?: ModelInfo[] };
-  return body.models ?? [];
+  const body = (await response.json()) as Partial<Listing>;
+  return {
+    models: body.models ?? [],
+    duplicates: body.duplicates ?? [],
+    duplicate_summary: body.duplicate_summary ?? { groups: 0, copies: 0, wasted_bytes: 0, unconfirmed_groups: 0 },
+  };
+}
+
+/** Hash the possible copies (only those) and answer every group found; nothing is deleted. */
+export async function confirmDuplicates(): Promise<DuplicateSummary & { duplicates: DuplicateGroup[] }> {
+  const response = await api.fetchApi("/intelligent-generation/duplicates", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" }, // the pack's changing routes take JSON bodies only
+    body: "{}",
+  });
+  if (!response.ok) {
+    throw await failure(response, "Finding duplicates", "Restart ComfyUI after installing or updating Intelligent Generation.");
+  }
+  return (await response.json()) as DuplicateSummary & { duplicates: DuplicateGroup[] };
 }
 
 export async function fetchMetadata(target: FetchTarget): Promise<FetchSummary> {

@@ -23,6 +23,7 @@ function details(m: ModelInfo): HTMLElement {
   const dl = el("dl");
   const o = m.online;
   row(dl, "File", m.name);
+  if (m.copy_of) row(dl, "Copy of", `${m.copy_of} (same content; the recommender uses that file)`);
   row(dl, "Base model", `${m.base_model ?? "unknown"} (${m.family})`);
   const guessed = m.trigger_guessed && m.trigger_words.length ? " (guessed from training tags)" : "";
   row(dl, "Trigger words", (m.trigger_words.join(", ") || "none") + guessed);
@@ -64,6 +65,7 @@ export function modelItem(m: ModelInfo, options: ItemOptions): HTMLElement {
     m.base_model ? el("span", { className: "ig-badge" }, m.base_model) : null,
     m.online.status === "found" ? el("span", { className: "ig-badge", title: "Metadata from an online lookup" }, "online") : null,
     m.problems.length ? el("span", { className: "ig-badge ig-badge-warn" }, "problem") : null,
+    m.copy_of ? el("span", { className: "ig-badge", title: `Same content as ${m.copy_of}` }, "copy") : null,
   );
   const fetchOne = el("button", { attrs: { "data-ig-fetch": "" } }, "Fetch metadata");
   fetchOne.disabled = options.fetching;

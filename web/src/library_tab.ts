@@ -1,6 +1,7 @@
 // The "Model Library" sidebar tab: what the pack knows of each checkpoint, LoRA and VAE (library_item.ts),
 // with search, filters and the metadata fetch (one model or all) with live progress; statistics and
-// ratings (stats_panel.ts); online candidates and downloads (download_panel.ts).
+// ratings (stats_panel.ts); copies of one model (duplicates_panel.ts); online candidates and downloads
+// (download_panel.ts).
 import { app } from "comfyui/app";
 import { el } from "./dom";
 import { KIND_LABELS, applyFilter, baseModels, type Filter } from "./library_filter";
@@ -14,9 +15,11 @@ import {
   type FetchProgress,
   type FetchSummary,
   type FetchTarget,
+  type Listing,
   type ModelInfo,
 } from "./library_api";
 import { downloadPanel } from "./download_panel";
+import { duplicatesPanel } from "./duplicates_panel";
 import { statsPanel } from "./stats_panel";
 import { toast } from "./toast";
 
@@ -32,8 +35,9 @@ interface Fetching {
 }
 
 // Survives closing the tab: a fetch goes on and its progress is there when the tab is reopened.
-const state: { models: ModelInfo[]; filter: Filter; fetching: Fetching | null; open: Set<string> } = {
+const state: { models: ModelInfo[]; listing: Listing | null; filter: Filter; fetching: Fetching | null; open: Set<string> } = {
   models: [],
+  listing: null,
   filter: { query: "", kind: "", base: "" },
   fetching: null,
   open: new Set(), // models whose details are unfolded, kept across reloads of the list
@@ -47,6 +51,7 @@ interface View {
   status: HTMLElement;
   progress: HTMLElement;
   list: HTMLElement;
+  duplicates: HTMLElement;
 }
 
 let view: View | null = null;
@@ -145,7 +150,8 @@ async function runFetch(target: FetchTarget, label: string): Promise<void> {
 export async function reload(): Promise<void> {
   if (view) view.status.textContent = "Loading…";
   try {
-    state.models = await loadLibrary();
+    state.listing = await loadLibrary();
+    state.models = state.listing.models;
   } catch (error) {
     if (view) view.status.textContent = "The library could not be loaded.";
     reportError(error);
@@ -153,6 +159,13 @@ export async function reload(): Promise<void> {
   }
   renderBaseOptions();
   renderList();
+  renderDuplicates();
+}
+
+function renderDuplicates(): void {
+  if (!view || !state.listing) return;
+  const { duplicates, duplicate_summary } = state.listing;
+  view.duplicates.replaceChildren(duplicatesPanel(duplicates, duplicate_summary, reload, reportError));
 }
 
 function mount(container: HTMLElement): void {
@@ -181,16 +194,18 @@ function mount(container: HTMLElement): void {
   const status = el("div", { className: "ig-library-status", attrs: { role: "status" } });
   const progress = el("div", { className: "ig-library-progress" });
   const list = el("div", { className: "ig-library-list" });
+  const duplicates = el("div");
   container.replaceChildren(
     el("div", { className: "ig-library", attrs: { "data-ig-library": "" } },
       el("div", { className: "ig-library-bar" }, search),
       el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll),
-      statsPanel(reportError), downloadPanel(() => baseModels(state.models), reportError, reload),
+      statsPanel(reportError), duplicates, downloadPanel(() => baseModels(state.models), reportError, reload),
       progress, status, list),
   );
-  view = { search, kind, base, fetchAll, status, progress, list };
+  view = { search, kind, base, fetchAll, status, progress, list, duplicates };
   renderBaseOptions();
   renderList();
+  renderDuplicates();
   renderProgress();
 }
 

@@ -23,6 +23,7 @@ interface Availability {
 }
 
 export interface LibraryStats {
+  duplicates?: { groups: number; copies: number; wasted_bytes: number; unconfirmed_groups: number };
   models: { total: number; by_kind: Record<string, number>; by_base_model: Record<string, Record<string, number>> };
   metadata: Record<string, Coverage>;
   cache: { bytes: number; files: number };
@@ -78,6 +79,11 @@ function statRows(stats: LibraryStats): [string, string][] {
     rows.push(["CivitAI metadata", `${all.with_civitai_metadata} of ${all.total}`]);
     rows.push(["Never looked up", `${all.never_looked_up} of ${all.total}`]);
     if (all.with_problems) rows.push(["With problems", String(all.with_problems)]);
+  }
+  const copies = stats.duplicates;
+  if (copies && (copies.copies || copies.unconfirmed_groups)) {
+    const possible = copies.unconfirmed_groups ? `, ${copies.unconfirmed_groups} possible` : "";
+    rows.push(["Duplicates", `${copies.copies} copies, ${bytes(copies.wasted_bytes)} wasted${possible}`]);
   }
   rows.push(["Cache", `${bytes(stats.cache.bytes)} in ${stats.cache.files} files`]);
   const system = stats.system;

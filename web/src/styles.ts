@@ -25,6 +25,7 @@ const CSS = `
 .ig-library button { cursor: pointer; }
 .ig-library button:disabled { opacity: 0.5; cursor: default; }
 .ig-library-status { color: var(--descrip-text, #999); font-size: 12px; }
+.ig-muted { color: var(--descrip-text, #999); font-size: 12px; overflow-wrap: anywhere; }
 .ig-library-progress { display: flex; gap: 8px; align-items: center; font-size: 12px; }
 .ig-library-progress progress { flex: 1; }
 .ig-library-list { flex: 1; overflow-y: auto; display: flex; flex-direction: column; gap: 4px; }
