@@ -34,7 +34,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 19  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 20  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -578,7 +578,10 @@ def _derive(entry: ModelEntry) -> None:
                                     | concepts_in_words(trigger_words).keys())
     # The tags say what kind of LoRA it is; a file name's word ("..._fix" for a bug-fix release) only without them.
     tagged = {t.lower() for t in entry.tags} | set(content_words(tag_words))
-    entry.category = _category(tagged) or _category(set(content_words(title_words + stem_words)))
+    # Without either, the folders the user sorted it into ("loras/sdxl/style/", "characters/").
+    folders = fold(" ".join(entry.name.replace("\\", "/").split("/")[:-1])).split()
+    entry.category = (_category(tagged) or _category(set(content_words(title_words + stem_words)))
+                      or _category(set(folders)))
 
 
 def _category(words: set[str]) -> str:

@@ -1,26 +1,27 @@
 """Score LoRAs against a prompt and plan which to apply, at what weight, with which trigger words.
 
 A LoRA is applied for what the prompt asks for, never for popularity:
-- a concept it is made for (its tags, trigger words, name or training tags, read
-  through the shared vocabulary) appears in the prompt, weighted by how rare that
-  concept is in the library;
-- a character LoRA only when the character is named;
-- a LoRA leaning strongly to another style (anime eyes on a photo) is left out;
-- a general detail enhancer fills a free slot, except on flat media (pixel art,
-  line art, watercolor ...) whose look it would spoil.
+- the library's search (retrieval.py) finds it by its own metadata, and the words it names itself by carry it;
+- LoRAs named by one same word of the prompt are one concept ("Slam Dunk", "Basketball Dunk"): one per image;
+- a thinly described LoRA of another base that resembles a LoRA clearly asked for is that concept for its base;
+- a character LoRA only when the character is named (prompt_keys.py);
+- a LoRA leaning strongly to another style (anime eyes on a photo) is left out, and the LoRAs asked for have a
+  say in the prompt's style;
+- a general detail enhancer fills a free slot, except on flat media (pixel art, line art, watercolor ...) whose
+  look it would spoil.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .analysis import PromptAnalysis, with_style
 from .feedback import Lean
 from .library import Library, ModelEntry
-from .retrieval import MIN_RELEVANCE, PHRASE_JOIN, agrees, query_terms, surface_terms
-from .vocabulary import FLAT_MEDIA, GENERIC, concepts_in, content_words, fold, split_camel, words_in
+from .prompt_keys import PromptKeys, character_names, named_by_first_name, named_characters
+from .retrieval import MIN_IDENTITY, MIN_RELEVANCE, PHRASE_JOIN, agrees, query_terms, resemblance, surface_terms
+from .vocabulary import FLAT_MEDIA, fold
 
 DEFAULT_WEIGHT = 0.8
 DETAIL_WEIGHT = 0.5
@@ -64,53 +65,6 @@ class LoraPlan:
         if incompatible:
             lines.append(f"Left out {len(incompatible)} LoRA(s) made for another base model.")
         return "\n".join(lines + self.reasons)
-
-
-@dataclass
-class PromptKeys:
-    """What a prompt asks for, in the terms LoRA metadata uses."""
-
-    style: str
-    concepts: dict[str, str]
-    words: set[str]
-    flat: bool
-    prompt: str = ""  # the prompt as written (without LoRA tags): its (word:1.3) weights weight the search
-    llm_picks: set[str] = field(default_factory=set)  # LoRA names an LLM picked from a shortlist of real matches
-    llm_judged: bool = False  # an LLM judged the shortlist: only its picks are applied
-    capitalised: set[str] = field(default_factory=set)  # words written as names ("my OC Marisol"), folded
-
-    @classmethod
-    def of(cls, analysis: PromptAnalysis) -> PromptKeys:
-        # Each concept with the prompt's own phrase for it (what its weight follows), then those only an LLM named.
-        concepts = {**concepts_in(" , ".join(analysis.concepts)), **concepts_in(analysis.clean_prompt)}
-        plain = words_in(analysis.clean_prompt)
-        # "kaede hoshino" also as "kaedehoshino", the way trigger words are often written.
-        joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
-        written = set(fold(analysis.clean_prompt).split())  # "m1rav" as typed, not split as CamelCase
-        return cls(analysis.style, concepts, set(plain) | joined | written, bool(FLAT_MEDIA & concepts.keys()),
-                   analysis.clean_prompt, set(analysis.llm_loras), analysis.llm_judged_loras,
-                   capitalised_words(analysis.clean_prompt))
-
-
-_NAME_RUN = re.compile(r"[A-Z][a-z\u00e0-\u00ff]+(?:[ \t]+[A-Z][a-z\u00e0-\u00ff]+)*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:\n])\s*$")
-
-
-def capitalised_words(prompt: str) -> set[str]:
-    """Single words written with a capital inside a sentence, as first names are ("my OC Marisol on her
-    scooter"): not the first word of the prompt or of a sentence, which any word may start with ("Mira el
-    mar"), and not a word of a longer name ("Kurone Mimi" is her, not a Mimi)."""
-    found = set()
-    for run in _NAME_RUN.finditer(prompt):
-        if " " not in run.group() and "\t" not in run.group() and not _SENTENCE_START.search(prompt[:run.start()]):
-            found.add(fold(run.group()).strip())
-    return found
-
-
-def first_name(entry: ModelEntry) -> str | None:
-    """A character's first name, from its title ("Marisol Vega (OC) IL" -> "marisol")."""
-    words = content_words(fold(split_camel(entry.title)).split())
-    return words[0] if words and len(words[0]) > 2 and words[0] not in GENERIC else None
 
 
 @dataclass
@@ -162,7 +116,7 @@ def _candidates(library: Library, keys: PromptKeys) -> list[tuple[Match, bool]]:
     picked each: the same for a prompt whatever its style, so the style's vote and the final matching share
     them (kept on the library, per prompt)."""
     key = (keys.prompt, tuple(sorted(keys.concepts.items())), frozenset(keys.words), keys.flat,
-           frozenset(keys.llm_picks), keys.llm_judged, frozenset(keys.capitalised))
+           frozenset(keys.llm_picks), keys.llm_judged, frozenset(keys.capitalised), frozenset(keys.leading))
     known = library.match_memo.get(key)
     if known is None:
         if len(library.match_memo) > 64:
@@ -176,65 +130,116 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
     loras = library.of_kind("loras")
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
     found: list[tuple[Match, bool]] = []
+    own_words: list[set[str]] = []  # per match: the prompt's words it names itself by
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
-    named = _named_characters(library, keys, index, {h.doc for h in hits})
+    named = named_characters(library, keys, index, {h.doc for h in hits})
     for hit in [*hits, *named]:
         entry = loras[hit.doc]
         picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
-        by_name = named_by_first_name(entry, keys)
-        if not keys.llm_picks and hit.score < floor and not by_name:
-            continue  # nothing this weak is a second thing the prompt asks for (but a character named by name)
+        by_name = named_by_first_name(entry, keys, library, hit)
         if (keys.flat and entry.category == "detail") or not entry.usable:
             continue
         score = hit.score * (1.25 if picked else 1.0)
         if picked or by_name:
             score = max(score, MIN_SCORE)
-        elif keys.llm_judged or score < max(MIN_SCORE, floor) or not agrees(hit, documents[hit.doc], index, query):
+        elif keys.llm_judged:
             continue
-        names = character_names(entry, keys)
+        elif score < max(MIN_SCORE, floor) or not agrees(hit, documents[hit.doc], index, query):
+            continue  # nothing this weak is a second thing the prompt asks for (but see _same_concept)
+        names = character_names(entry, keys, library, hit)
         if entry.category == "character" and not names:
             continue  # characters only where they are asked for
-        concepts = sorted(set(entry.concepts) & keys.concepts.keys())
-        evidence = sorted(hit.matched, key=lambda t: -index.idf(t))
-        matched = [f"{surface.get(t, t.replace(PHRASE_JOIN, ' '))} ({', '.join(_FIELD_NAMES[f] for f in hit.matched[t])})"
-                   for t in evidence if PHRASE_JOIN not in t or t in hit.identity_terms][:4]
         if entry.category == "character":  # one LoRA per character, however many versions the library has
             group = max(sorted(names), key=len)
         else:  # one LoRA per concept: the vocabulary's, else its rarest identity word the prompt names
-            identity = [t for t in evidence if t in hit.identity_terms]
-            group = concepts[0] if concepts else surface.get(identity[0], identity[0]) if identity else entry.name
-        found.append((Match(entry, round(score, 2), matched, group), picked))
-    return found
+            group = _concept_group(entry, hit, keys, index, surface)
+        found.append((Match(entry, round(score, 2), _evidence(hit, index, surface), group), picked))
+        own_words.append(_defining_words(hit, index, query))
+    found, own_words = _one_group_per_word(found, own_words)
+    return found + _same_concept(library, found, own_words, index, surface)
 
 
-def _named_characters(library: Library, keys: PromptKeys, index: Any, searched: set[int]) -> list[Any]:
-    """Characters whose first name the prompt writes as a name, where the search's scores left them out: a
-    first name common in everyday language ("Mira") scores low, and written as a name it is still hers."""
-    from .retrieval import Hit, stem
+def _concept_group(entry: ModelEntry, hit: Any, keys: PromptKeys, index: Any, surface: dict[str, str]) -> str:
+    concepts = sorted(set(entry.concepts) & keys.concepts.keys())
+    identity = [t for t in sorted(hit.matched, key=lambda t: -index.idf(t)) if t in hit.identity_terms]
+    return concepts[0] if concepts else surface.get(identity[0], identity[0]) if identity else entry.name
+
+
+def _evidence(hit: Any, index: Any, surface: dict[str, str]) -> list[str]:
+    """The prompt's words the LoRA met, rarest first, each with where: what the explanation says."""
+    evidence = sorted(hit.matched, key=lambda t: -index.idf(t))
+    return [f"{surface.get(t, t.replace(PHRASE_JOIN, ' '))} ({', '.join(_FIELD_NAMES[f] for f in hit.matched[t])})"
+            for t in evidence if PHRASE_JOIN not in t or t in hit.identity_terms][:4]
+
+
+MIN_RESEMBLANCE = 0.3
+CAPTION_FIELDS = frozenset({"title", "trigger", "tags", "name", "concepts", "training"})
+
+
+def _same_concept(library: Library, found: list[tuple[Match, bool]], own_words: list[set[str]], index: Any,
+                  surface: dict[str, str]) -> list[tuple[Match, bool]]:
+    """LoRAs too weak to be asked for on their own that are a concept already asked for, made for another base
+    model and described more thinly: a kohya-only "rikishi xl" whose captions say "sumo", beside the SD 1.5 LoRA
+    titled "Sumo Dohyo" that the prompt clearly asks for. Each names the concept's defining word in its own
+    name, tags or training captions (a description's passing "tractor" is no tractor LoRA), resembles that LoRA
+    (retrieval.resemblance), and is of a base model where the concept has no LoRA yet. Characters never: they are
+    asked for by name. Found through the defining words' postings: a few lists, whatever the library's size."""
+    from .retrieval import Hit
 
     loras = library.of_kind("loras")
-    found = []
-    for word in sorted(keys.capitalised):
-        for doc, _tf, fields in index.postings.get(stem(word), ()):
-            entry = loras[doc]
-            if (doc not in searched and entry.category == "character" and first_name(entry) == word
-                    and ("loras", entry.name) not in library.copies):
-                found.append(Hit(doc, 0.0, {stem(word): list(fields)}))
-                searched.add(doc)
-    return found
+    documents = library.lora_search[1]
+    positions = {id(e): i for i, e in enumerate(loras)}
+    covered = {(m.group, m.entry.base_model) for m, _picked in found}  # Pony and SDXL LoRAs are not one
+    seen = {positions[id(m.entry)] for m, _picked in found}
+    added: list[tuple[Match, bool]] = []
+    for (m, _picked), words in zip(found, own_words, strict=True):
+        if m.entry.category == "character":
+            continue
+        for word in sorted(words):
+            for doc, _tf, fields in index.postings.get(word, ()):
+                entry = loras[doc]
+                if (doc in seen or not CAPTION_FIELDS & set(fields) or entry.category == "character"
+                        or not entry.usable or entry.family == m.entry.family or (m.group, entry.base_model) in covered
+                        or ("loras", entry.name) in library.copies):
+                    continue
+                alike = resemblance(documents[doc], documents[positions[id(m.entry)]], index)
+                if alike >= MIN_RESEMBLANCE:  # as relevant as the LoRA it resembles, as far as it resembles it
+                    seen.add(doc)
+                    covered.add((m.group, entry.base_model))
+                    hit = Hit(doc, 0.0, {word: list(fields)})
+                    added.append((Match(entry, round(m.score * alike, 2), _evidence(hit, index, surface), m.group),
+                                  False))
+    return added
 
 
-def character_names(entry: ModelEntry, keys: PromptKeys) -> set[str]:
-    """How the prompt names this LoRA: its trigger or whole name, or (a character) its first name written as a
-    name. "Kohaku" alone may be a koi, "Kohaku" capitalised inside a sentence is her."""
-    names = set(entry.name_keys) & keys.words
-    if not names and named_by_first_name(entry, keys):
-        names = {str(first_name(entry))}
-    return names
+DEFINING_SHARE = 0.75
 
 
-def named_by_first_name(entry: ModelEntry, keys: PromptKeys) -> bool:
-    return entry.category == "character" and first_name(entry) in keys.capitalised
+def _defining_words(hit: Any, index: Any, query: dict[str, float]) -> set[str]:
+    """The prompt's words a LoRA is most named by: its rarest own words met (within DEFINING_SHARE of the
+    strongest), not a broad tag it shares with half the library ("chinese", "anime")."""
+    weight = {t: index.idf(t) * query.get(t, 0.0) for t in hit.identity_terms if PHRASE_JOIN not in t}
+    weight = {t: w for t, w in weight.items() if w >= MIN_IDENTITY / 2}
+    top = max(weight.values(), default=0.0)
+    return {t for t, w in weight.items() if w >= DEFINING_SHARE * top}
+
+
+def _one_group_per_word(found: list[tuple[Match, bool]],
+                        own_words: list[set[str]]) -> tuple[list[tuple[Match, bool]], list[set[str]]]:
+    """LoRAs that name themselves by one same word of the prompt are one concept, whatever else their names say:
+    "slam dunk xl", "Basketball Dunk [IL]" and "Dunk [Pony]" are one dunk, so no two of them go into one image.
+    Each joins the group of the best match before it that shares such a word; characters stay by their names."""
+    groups: list[tuple[str, set[str]]] = []
+    merged = []
+    for (match, picked), words in zip(found, own_words, strict=True):
+        if match.entry.category != "character":
+            joined = next((name for name, theirs in groups if theirs & words), None)
+            if joined is None:
+                groups.append((match.group, words))
+            else:
+                match = replace(match, group=joined)
+        merged.append((match, picked))
+    return merged, own_words
 
 
 def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3) -> list[str]:
@@ -250,7 +255,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
             continue
         shared = ", ".join(sorted({surface.get(t, t) for t in hit.matched if PHRASE_JOIN not in t})[:3])
         name = entry.title or entry.name
-        if entry.category == "character" and not character_names(entry, keys):
+        if entry.category == "character" and not character_names(entry, keys, library, hit):
             why = "a character the prompt does not name"
         elif fights_style(entry, keys.style):
             why = f"it leans to another style than {keys.style}"
@@ -275,7 +280,7 @@ def candidates_for(library: Library, keys: PromptKeys, limit: int = 30) -> list[
     for hit in hits:
         entry = loras[hit.doc]
         if entry.usable and not fights_style(entry, keys.style) and (
-                entry.category != "character" or character_names(entry, keys)):
+                entry.category != "character" or character_names(entry, keys, library, hit)):
             found.append(entry)
         if len(found) >= limit:
             break
@@ -288,6 +293,7 @@ _FIELD_NAMES = {"title": "its title", "trigger": "its trigger word", "tags": "it
 
 ANIME_BASES = {"Pony", "Illustrious", "NoobAI"}  # bases trained on booru images: their LoRAs draw anime
 MIN_STYLE_LEAN = 1.5
+ART_STYLE = "artistic"
 # What one LoRA the prompt asks for adds to its style words' scores: as much as one clear style word ("photo",
 # "painting" count 2), so a named character drawn only in anime outweighs a stray "art", never "a photo of".
 LORA_STYLE_VOTE = 2.0
@@ -306,6 +312,18 @@ def style_from_loras(library: Library, analysis: PromptAnalysis) -> PromptAnalys
     return analysis if decided is None else with_style(analysis, *decided)
 
 
+def own_style(entry: ModelEntry) -> str | None:
+    """The style a LoRA draws in, from its own words and base: one weak word ("print") is no style. A style LoRA
+    that says neither photo, anime nor 3d is an art style (a mural, a mandala, a manuscript's illumination)."""
+    lean = dict(entry.styles)
+    if entry.base_model in ANIME_BASES:
+        lean["anime"] = lean.get("anime", 0.0) + 2.0
+    best = max(lean, key=lambda s: lean[s]) if lean else None
+    if best and lean[best] >= MIN_STYLE_LEAN:
+        return best
+    return ART_STYLE if entry.category == "style" else None
+
+
 def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] | None:
     """The style the LoRAs asked for give the prompt, and the reason; None when the prompt's own stands."""
     # Without style words, a LoRA leaning hard away from the default votes no more than it would be applied;
@@ -316,11 +334,8 @@ def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] |
     for m in characters or matches:
         if m.entry.category == "detail" or m.group in {v.group for v, _ in voters} or len(voters) >= 3:
             continue
-        lean = dict(m.entry.styles)
-        if m.entry.base_model in ANIME_BASES:
-            lean["anime"] = lean.get("anime", 0.0) + 2.0
-        best = max(lean, key=lambda s: lean[s]) if lean else None
-        if best and lean[best] >= MIN_STYLE_LEAN:  # one weak word ("print") is no style
+        best = own_style(m.entry)
+        if best:
             voters.append((m, best))
     if not voters:
         return None

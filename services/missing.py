@@ -13,7 +13,8 @@ from typing import Any, Protocol
 from . import base_model as bases
 from .analysis import PromptAnalysis
 from .library import Library
-from .lora_scoring import Match, PromptKeys, matches_for
+from .lora_scoring import Match, matches_for
+from .prompt_keys import PromptKeys
 from .selection import style_fit
 
 

@@ -14,7 +14,6 @@ from .library import Library
 from .lora_scoring import (
     LoraPlan,
     Match,
-    PromptKeys,
     candidates_for,
     covered_groups,
     matches_and_style,
@@ -23,6 +22,7 @@ from .lora_scoring import (
     style_from_loras,
 )
 from .ollama_analyzer import OllamaSettings, Shortlist, analyze
+from .prompt_keys import PromptKeys
 from .selection import Selection, checkpoint_score, choose_checkpoint
 from .vocabulary import CONCEPT_STYLE
 

@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from .vocabulary import GENERIC, STOPWORDS, STYLE_CUES, fold, split_camel
@@ -211,6 +211,11 @@ class Document:
     fields: dict[str, list[str]]
     whole: set[str] = field(default_factory=set)  # one-word triggers, concepts and titles: a name in one word
 
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every single word of every field (no phrases): what it says of itself, as a set."""
+        return frozenset(t for terms in self.fields.values() for t in terms if PHRASE_JOIN not in t)
+
     @classmethod
     def of(cls, title: str, triggers: list[str], tags: list[str], name: str, concepts: list[str],
            training: list[str], description: str, kind_words: frozenset[str] = frozenset()) -> Document:
@@ -329,6 +334,17 @@ class SearchIndex:
 
 def _idf(size: int, df: int) -> float:
     return math.log(1 + (size - df + 0.5) / (df + 0.5))
+
+
+def resemblance(one: Document, other: Document, index: SearchIndex) -> float:
+    """How much two models say the same of themselves: the rarity-weighted share of the sparser one's words that
+    the other has too (1.0: all of them). "rikishi xl" (captions: sumo, mawashi, topknot) resembles "Sumo Dohyo";
+    a curling-stone LoRA does not resemble a hair-curling one, though both say "curling"."""
+    mine, theirs = one.words, other.words
+    shared = sum(index.idf(t) for t in mine & theirs)
+    if shared < MIN_DESCRIBED:  # one rare word in common ("kelpie": a dog, a water horse) says nothing yet
+        return 0.0
+    return shared / min(sum(index.idf(t) for t in mine), sum(index.idf(t) for t in theirs))
 
 
 def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float]) -> bool:

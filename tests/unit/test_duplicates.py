@@ -10,7 +10,8 @@ from services.analysis import analyze_keywords
 from services.duplicates import FINGERPRINT_BYTES, find_copies, library_copies, summary
 from services.hashing import HashCache, read_cache
 from services.library import folders_under, forget_scans, scan
-from services.lora_scoring import PromptKeys, candidates_for
+from services.lora_scoring import candidates_for
+from services.prompt_keys import PromptKeys
 from services.recommend import recommend
 
 

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from model_files import SD15_LORA, write_safetensors
+from model_files import SD15_LORA, SDXL_LORA, write_safetensors
 
 from services.analysis import analyze_keywords
 from services.library import Library, folders_under, scan
 from services.lora_scoring import plan_loras
+from services.recommend import recommend
 from services.retrieval import Document, SearchIndex, query_terms, terms
 
 LORAS = {
@@ -50,6 +51,7 @@ def planned(library: Library, prompt: str) -> list[str]:
     ("Mira Voss standing on a cliff at dawn", "mira_voss.safetensors"),
     ("m1rav, portrait, rain", "mira_voss.safetensors"),
     ("my knight OC Mira standing on a cliff at dawn", "mira_voss.safetensors"),  # her first name, as a name
+    ("Mira on the castle wall at dawn, a silver-haired knight", "mira_voss.safetensors"),  # opening, and her words
     ("a tower crane over a construction site at dusk", "TowerCraneXL.safetensors"),
 ])
 def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prompt: str, lora: str) -> None:
@@ -135,3 +137,55 @@ def test_spanish_words_also_search_as_their_english_cognates() -> None:
     word is searched as itself only."""
     assert {"viking", "roman"} <= set(query_terms("vikingos y legionarios romanos"))
     assert set(query_terms("roman vikings")) == set(terms("roman vikings"))
+
+
+def _lora(root: Path, name: str, tensors: dict[str, list[int]], info: dict[str, object] | None = None,
+          captions: list[str] | None = None) -> None:
+    """A LoRA with a CivitAI sidecar (`info`), or kohya captions only (`captions`)."""
+    metadata = {"ss_tag_frequency": json.dumps({"10_set": {c: 10 for c in captions}})} if captions else None
+    path = write_safetensors(root / "loras" / name, tensors, metadata)
+    if info is not None:
+        path.with_suffix(".civitai.info").write_text(json.dumps(info))
+
+
+def _civitai(base: str, title: str, tags: list[str], description: str = "") -> dict[str, object]:
+    return {"baseModel": base, "description": description, "model": {"name": title, "tags": tags, "type": "LORA"}}
+
+
+def test_loras_named_by_one_same_word_are_one_concept(models_root: Path) -> None:
+    """"Slam Dunk" and "Basketball Dunk" are two dunk LoRAs: one goes into the image, not both."""
+    _lora(models_root, "SlamDunkPose.safetensors", SD15_LORA,
+          _civitai("SD 1.5", "Slam Dunk", ["pose", "slam dunk", "dunk"], "Hanging on the rim after a slam dunk."))
+    _lora(models_root, "bball_dunk.safetensors", SD15_LORA,
+          _civitai("SD 1.5", "Basketball Dunk", ["basketball", "dunk"], "Basketball players dunking."))
+    chosen = planned(scan(folders_under(models_root)), "a basketball player's slam dunk, hanging on the rim")
+    assert len(chosen) == 1 and chosen[0] in {"SlamDunkPose.safetensors", "bball_dunk.safetensors"}
+
+
+def test_a_thinly_described_lora_of_another_base_is_the_concept_it_resembles(models_root: Path) -> None:
+    """The SD 1.5 "Sumo Dohyo" LoRA is clearly asked for; the SDXL "rikishi xl" says only its captions, which
+    say what Sumo Dohyo says (sumo, mawashi, dohyo): for an SDXL checkpoint it is the sumo LoRA. A LoRA that
+    shares nothing with it but the word "sumo" (a cat meme) is not."""
+    _lora(models_root, "sumo_dohyo.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Sumo Dohyo", ["sumo", "wrestling", "japan"],
+        "Sumo wrestlers (rikishi) in mawashi on the clay dohyo: the clash, shiko stomps and salt throwing."))
+    _lora(models_root, "rikishi_xl.safetensors", SDXL_LORA, captions=["rikishi", "sumo", "mawashi", "dohyo", "2boys"])
+    _lora(models_root, "sumo_cat_xl.safetensors", SDXL_LORA, captions=["sumo cat", "sumo", "cat", "chibi", "cute"])
+    library = scan(folders_under(models_root))
+    prompt = analyze_keywords("two sumo wrestlers clash on the dohyo, salt hanging in the air")
+    chosen = [p.name for p in plan_loras(library, prompt, "sdxl").loras if p.reason != "general detail enhancer"]
+    assert chosen == ["rikishi_xl.safetensors"]
+
+
+def test_a_style_lora_sorted_into_a_style_folder_makes_the_prompt_an_art_style(models_root: Path) -> None:
+    """A kohya-only LoRA the user keeps in loras/style/ is a style LoRA; one that says neither photo, anime nor
+    3d draws an art style: a prompt without style words that asks for it is artistic. The same file elsewhere
+    says nothing of its kind, and the prompt stays with the default."""
+    captions = ["mandala", "sacred geometry", "symmetry", "lotus", "ornate"]
+    _lora(models_root, "style/SacredMandala.safetensors", SD15_LORA, captions=captions)
+    prompt = analyze_keywords("an intricate mandala of lotus petals, sacred geometry, radial symmetry")
+    library = scan(folders_under(models_root))
+    assert library.find("loras", "style/SacredMandala.safetensors").category == "style"
+    assert recommend(library, prompt).analysis.style == "artistic"
+    (models_root / "loras" / "style" / "SacredMandala.safetensors").rename(models_root / "loras" / "Mandala.safetensors")
+    assert recommend(scan(folders_under(models_root)), prompt).analysis.style == "realistic"
