@@ -164,7 +164,8 @@ class Library:
     @cached_property
     def detailers(self) -> dict[str, list[ModelEntry]]:
         """General detail enhancers per family, best known first: a detail LoRA is general when it has no concept
-        of its own and at least a third of the words it names itself by say "detail tool". "Macro Focus Stack"
+        of its own and at least a third of the words it names itself by say it adds detail (a slider or a tool
+        may change anything: "Age Slider" changes age). "Macro Focus Stack"
         tagged photography, macro, focus stacking, detail is a macro LoRA that happens to add detail."""
         pool: dict[str, list[ModelEntry]] = {}
         for e in self.of_kind("loras"):
@@ -175,7 +176,9 @@ class Library:
         return pool
 
 
-DETAIL_WORDS = next(marks for category, marks in CATEGORY_WORDS if category == "detail")
+# What a detail LoRA does, not what kind of file it is: "Age Slider" is a slider (a detail-category tool) that
+# changes age, no detail enhancer; "Detail Slider" is one.
+DETAIL_WORDS = next(marks for category, marks in CATEGORY_WORDS if category == "detail") - {"slider", "tool", "fix"}
 MIN_DETAIL_SHARE = 1 / 3
 
 

@@ -155,7 +155,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
             group = _concept_group(entry, hit, keys, index, surface)
         found.append((Match(entry, round(score, 2), _evidence(hit, index, surface), group), picked))
         own_words.append(_defining_words(hit, index, query))
-    found, own_words = _one_group_per_word(found, own_words)
+    found, own_words = _one_group_per_word(library, found, own_words, index)
     return found + _same_concept(library, found, own_words, index, surface)
 
 
@@ -224,18 +224,24 @@ def _defining_words(hit: Any, index: Any, query: dict[str, float]) -> set[str]:
     return {t for t, w in weight.items() if w >= DEFINING_SHARE * top}
 
 
-def _one_group_per_word(found: list[tuple[Match, bool]],
-                        own_words: list[set[str]]) -> tuple[list[tuple[Match, bool]], list[set[str]]]:
+def _one_group_per_word(library: Library, found: list[tuple[Match, bool]], own_words: list[set[str]],
+                        index: Any) -> tuple[list[tuple[Match, bool]], list[set[str]]]:
     """LoRAs that name themselves by one same word of the prompt are one concept, whatever else their names say:
     "slam dunk xl", "Basketball Dunk [IL]" and "Dunk [Pony]" are one dunk, so no two of them go into one image.
-    Each joins the group of the best match before it that shares such a word; characters stay by their names."""
-    groups: list[tuple[str, set[str]]] = []
+    Each joins the group of the best match before it that shares such a word; where one of the two was met only
+    in its description or captions, they are one when they resemble each other (a Pony racing suit described
+    as "fireproof overalls" beside "Racing Suit XL"). Characters stay by their names."""
+    documents = library.lora_search[1]
+    positions = {id(e): i for i, e in enumerate(library.of_kind("loras"))}
+    groups: list[tuple[str, set[str], Match]] = []
     merged = []
     for (match, picked), words in zip(found, own_words, strict=True):
         if match.entry.category != "character":
-            joined = next((name for name, theirs in groups if theirs & words), None)
+            mine = documents[positions[id(match.entry)]]
+            joined = next((name for name, theirs, first in groups if theirs & words or not (words and theirs) and
+                           resemblance(mine, documents[positions[id(first.entry)]], index) >= MIN_RESEMBLANCE), None)
             if joined is None:
-                groups.append((match.group, words))
+                groups.append((match.group, words, match))
             else:
                 match = replace(match, group=joined)
         merged.append((match, picked))
@@ -331,9 +337,11 @@ def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] |
     matches = matches_for(library, PromptKeys.of(analysis), judge_style=analysis.style_defaulted)
     characters = [m for m in matches if m.entry.category == "character" and m.entry.styles]
     voters: list[tuple[Match, str]] = []
-    for m in characters or matches:
-        if m.entry.category == "detail" or m.group in {v.group for v, _ in voters} or len(voters) >= 3:
+    heard: set[str] = set()  # one vote per concept, its best LoRA's: a Pony racing suit does not outvote the
+    for m in characters or matches:  # SDXL one that matched better and draws in no style of its own
+        if m.entry.category == "detail" or m.group in heard or len(heard) >= 3:
             continue
+        heard.add(m.group)
         best = own_style(m.entry)
         if best:
             voters.append((m, best))

@@ -60,13 +60,14 @@ def capitalised_words(prompt: str) -> tuple[set[str], set[str]]:
 def name_words(library: Library, keys: PromptKeys) -> set[str]:
     """The words the prompt writes as names: a capitalised word inside a sentence; one opening a sentence only
     when no LoRA but a character writes it in its title, tags or description ("Rose garden at dawn" is about
-    roses in a library with a rose LoRA)."""
+    roses in a library with a rose LoRA), or only as the first word of its own title ("sayo pony v2", a
+    character LoRA without tags)."""
     from .retrieval import stem
 
     index, _documents = library.lora_search
     loras = library.of_kind("loras")
     opening = {w for w in keys.leading if not any(
-        loras[doc].category != "character" and ORDINARY_FIELDS & set(fields)
+        loras[doc].category != "character" and ORDINARY_FIELDS & set(fields) and first_name(loras[doc]) != w
         for doc, _tf, fields in index.postings.get(stem(w), ()))}
     return keys.capitalised | opening
 

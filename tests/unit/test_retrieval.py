@@ -118,9 +118,10 @@ def test_the_strong_candidates_left_out_are_said_with_why(library: Library) -> N
 
 def test_only_a_general_detail_lora_fills_the_free_slot(models_root: Path) -> None:
     """A macro-photography LoRA tagged "detail" among its own subjects is no general enhancer, however popular;
-    the Detail Slider, which names nothing but detail, is."""
+    nor is an age slider, a tool that changes age; the Detail Slider, which names nothing but detail, is."""
     for stem, title, tags, downloads in (
             ("MacroStackXL", "Macro Focus Stack", ["photography", "macro", "focus stacking", "detail"], 59_000),
+            ("age_slider_v2", "Age Slider", ["tool", "slider", "age"], 80_000),
             ("detail_slider_v4", "Detail Slider", ["tool", "detail", "slider"], 3_000)):
         write_safetensors(models_root / "loras" / f"{stem}.safetensors", SD15_LORA)
         (models_root / "loras" / f"{stem}.civitai.info").write_text(json.dumps({
@@ -160,6 +161,20 @@ def test_loras_named_by_one_same_word_are_one_concept(models_root: Path) -> None
           _civitai("SD 1.5", "Basketball Dunk", ["basketball", "dunk"], "Basketball players dunking."))
     chosen = planned(scan(folders_under(models_root)), "a basketball player's slam dunk, hanging on the rim")
     assert len(chosen) == 1 and chosen[0] in {"SlamDunkPose.safetensors", "bball_dunk.safetensors"}
+
+
+def test_a_lora_met_only_in_its_description_joins_the_concept_it_resembles(models_root: Path) -> None:
+    """A Pony LoRA without tags whose description tells of racing overalls is the racing suit "Racing Suit XL"
+    already is: one of them goes into the image."""
+    _lora(models_root, "RacingSuitXL.safetensors", SDXL_LORA, _civitai(
+        "SDXL 1.0", "Racing Suit XL", ["clothing", "racing suit", "overalls"],
+        "Fireproof racing overalls covered in sponsor patches, with the helmet."))
+    _lora(models_root, "rcs_pony.safetensors", SDXL_LORA, _civitai(
+        "Pony", "", [], "Fireproof racing overalls with sponsor patches and a helmet, for Pony."))
+    chosen = [p.name for p in plan_loras(scan(folders_under(models_root)),
+                                         analyze_keywords("a driver in fireproof overalls with sponsor patches"),
+                                         "sdxl").loras if p.reason != "general detail enhancer"]
+    assert len(chosen) == 1
 
 
 def test_a_thinly_described_lora_of_another_base_is_the_concept_it_resembles(models_root: Path) -> None:
