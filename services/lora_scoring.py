@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from .analysis import PromptAnalysis, with_style
+from .analysis import DEFAULT_STYLE, PromptAnalysis, with_style
 from .feedback import Lean
 from .library import Library, ModelEntry
 from .prompt_keys import PromptKeys, character_names, named_by_first_name, named_characters
@@ -299,6 +299,7 @@ _FIELD_NAMES = {"title": "its title", "trigger": "its trigger word", "tags": "it
 
 ANIME_BASES = {"Pony", "Illustrious", "NoobAI"}  # bases trained on booru images: their LoRAs draw anime
 MIN_STYLE_LEAN = 1.5
+MIN_STYLE_WORDS = 1.5  # below this the prompt's style words are one weak cue (vocabulary weights: "painting" 2)
 ART_STYLE = "artistic"
 # What one LoRA the prompt asks for adds to its style words' scores: as much as one clear style word ("photo",
 # "painting" count 2), so a named character drawn only in anime outweighs a stray "art", never "a photo of".
@@ -334,7 +335,10 @@ def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] |
     """The style the LoRAs asked for give the prompt, and the reason; None when the prompt's own stands."""
     # Without style words, a LoRA leaning hard away from the default votes no more than it would be applied;
     # against style words, a character or style LoRA of another style is exactly the evidence asked for.
-    matches = matches_for(library, PromptKeys.of(analysis), judge_style=analysis.style_defaulted)
+    # One weak style word ("canvas" of a frigate, "pastel" walls) is no more than no style word: the LoRAs decide.
+    unsure = analysis.style_defaulted or max(analysis.style_scores.values(), default=0.0) < MIN_STYLE_WORDS
+    keys = PromptKeys.of(analysis)
+    matches = matches_for(library, replace(keys, style=DEFAULT_STYLE) if unsure else keys, judge_style=unsure)
     characters = [m for m in matches if m.entry.category == "character" and m.entry.styles]
     voters: list[tuple[Match, str]] = []
     heard: set[str] = set()  # one vote per concept, its best LoRA's: a Pony racing suit does not outvote the
@@ -349,13 +353,16 @@ def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] |
         return None
     named = voters[0][0].entry.title or voters[0][0].entry.name
     asked = f"the character you named ({named}) has" if characters else f"the LoRAs your prompt asks for ({named})"
-    if analysis.style_defaulted:
+    if unsure:
         votes: dict[str, float] = {}
         for m, best in voters:
             votes[best] = votes.get(best, 0.0) + m.score
         style = max(votes, key=lambda s: votes[s])
+        if style == analysis.style and not analysis.style_defaulted:
+            return None
         verb = f"{style} LoRAs" if characters else f"draw {style} images"
-        return style, f"No style words; {asked} {verb}, so {style}."
+        said = "No style words" if analysis.style_defaulted else f"Only a weak style word for {analysis.style}"
+        return style, f"{said}; {asked} {verb}, so {style}."
     # Against the prompt's own style words only what is about drawing counts: a named character, a style
     # LoRA. A Pony mariachi outfit or a kintsugi LoRA's "gold" says nothing about how the picture is made.
     combined = dict(analysis.style_scores)

@@ -204,3 +204,15 @@ def test_a_style_lora_sorted_into_a_style_folder_makes_the_prompt_an_art_style(m
     assert recommend(library, prompt).analysis.style == "artistic"
     (models_root / "loras" / "style" / "SacredMandala.safetensors").rename(models_root / "loras" / "Mandala.safetensors")
     assert recommend(scan(folders_under(models_root)), prompt).analysis.style == "realistic"
+
+
+def test_one_weak_style_word_lets_the_loras_asked_for_decide(models_root: Path) -> None:
+    """"Under full canvas" is sails, not a painting: with only that weak cue, the photographic age-of-sail LoRA
+    the prompt asks for decides the style. A clear style word ("oil painting") stays."""
+    _lora(models_root, "AgeOfSail.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Age of Sail Frigates", ["photography", "photorealistic", "ship", "frigate"],
+        "Photorealistic frigates and tall ships heeling in a gale, spray over the bow."))
+    library = scan(folders_under(models_root))
+    sails = recommend(library, analyze_keywords("a frigate under full canvas heeling in a gale, spray over the bow"))
+    assert sails.analysis.style == "realistic"
+    assert recommend(library, analyze_keywords("an oil painting of a frigate in a gale")).analysis.style == "artistic"
