@@ -361,8 +361,8 @@ def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] |
         if style == analysis.style and not analysis.style_defaulted:
             return None
         verb = f"{style} LoRAs" if characters else f"draw {style} images"
-        said = "No style words" if analysis.style_defaulted else f"Only a weak style word for {analysis.style}"
-        return style, f"{said}; {asked} {verb}, so {style}."
+        words = "No style words" if analysis.style_defaulted else f"Only a weak style word for {analysis.style}"
+        return style, f"{words}; {asked} {verb}, so {style}."
     # Against the prompt's own style words only what is about drawing counts: a named character, a style
     # LoRA. A Pony mariachi outfit or a kintsugi LoRA's "gold" says nothing about how the picture is made.
     combined = dict(analysis.style_scores)

@@ -128,7 +128,7 @@ def test_a_named_character_outweighs_a_stray_style_word_not_a_clear_one(models_r
     collab = analyze_keywords("collab art: Captain Brineheart and Kurone Mimi laughing on a pirate ship")
     assert collab.style == "artistic"  # the words alone
     answer = recommend(lib, collab)
-    assert answer.analysis.style == "anime" and "your words lean artistic" in answer.explain()
+    assert answer.analysis.style == "anime" and "Only a weak style word for artistic" in answer.explain()
     photo = recommend(lib, analyze_keywords("a photo of Kurone Mimi cosplay at a convention"))
     assert photo.analysis.style == "realistic"
     band = recommend(lib, analyze_keywords("street photo of a mariachi band in a plaza at night"))
