@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -24,14 +25,16 @@ from ..services.duplicates import find_copies, summary
 from ..services.hashing import read_cache, still_current
 from ..services.library import Library
 from ..services.model_records import RECORDS_FOLDER, load_record
+from ..services.previews import MAX_PREVIEW_BYTES, content_type
 from ..services.settings import DEFAULT_USER, read_settings, settings_file
 from .common import cache_dir, library_folders, load_library
+from .routes_metadata import resolve
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/intelligent-generation"
 FIELDS = ("kind", "name", "title", "base_model", "family", "tags", "trigger_words", "trigger_guessed",
-          "preferred_weight", "description", "sources", "problems", "size")
+          "preferred_weight", "description", "sources", "problems", "size", "preview_nsfw")
 ONLINE_FIELDS = ("name", "version", "base_model", "tags", "trigger_words", "description")
 
 
@@ -56,9 +59,28 @@ def library_listing(library: Library, cache: Path) -> dict[str, Any]:
         item["sha256"] = sha
         item["online"] = online_view(load_record(cache, sha) if sha else None)
         item["copy_of"] = library.copies.get((entry.kind, entry.name))
+        item["preview"] = bool(entry.preview)  # served by GET .../models/{kind}/{name}/preview
         models.append(item)
     copies = find_copies(library.entries, known)
     return {"models": models, "duplicates": [group.to_dict() for group in copies], "duplicate_summary": summary(copies)}
+
+
+def preview_file(kind: str, name: str) -> tuple[str, str] | None:
+    """(path, content type) of the preview image of a model ComfyUI lists, if it has one that is a regular image
+    file of a sane size; None otherwise."""
+    path = resolve(kind, name)
+    entry = load_library().find(kind, name) if path else None
+    if path is None or entry is None or not entry.preview or os.path.realpath(entry.path) != os.path.realpath(path):
+        return None
+    image = os.path.join(os.path.dirname(path), entry.preview)
+    mime = content_type(entry.preview)
+    try:
+        st = os.stat(image)
+    except OSError:
+        return None
+    if mime is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_PREVIEW_BYTES:
+        return None
+    return image, mime
 
 
 def _user(request: web.Request) -> str:
@@ -147,6 +169,18 @@ def register(routes: web.RouteTableDef) -> None:
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers=headers)
         return web.Response(body=body, content_type="application/json", headers=headers)
+
+    @routes.get(f"{PREFIX}/models/{{kind}}/{{name:.+}}/preview")
+    async def get_preview(request: web.Request) -> web.StreamResponse:
+        """The preview image another tool left next to a model file ComfyUI lists; nothing else is reachable:
+        the name must be one of ComfyUI's model files, and the image is the one the library found beside it."""
+        kind, name = request.match_info["kind"], request.match_info["name"]
+        image = await asyncio.to_thread(preview_file, kind, name)
+        if image is None:
+            return web.json_response({"error": f"no preview image for {kind} {name!r}"}, status=404)
+        path, mime = image
+        return web.FileResponse(path, headers={"Content-Type": mime, "Cache-Control": "no-cache",
+                                               "X-Content-Type-Options": "nosniff"})
 
     @routes.get(f"{PREFIX}/settings")
     async def get_settings(request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import base_model as bases
 from .folder_watch import FolderWatch, ModelFile
+from .previews import PREVIEW_SUFFIXES, local_preview
 from .safetensors_header import HeaderError, SafetensorsHeader, read_header
 from .sidecars import READERS, problem_text, read_sidecars
 from .vocabulary import GENERIC, concepts_in, concepts_in_words, content_words, fold, split_camel, style_scores_words
@@ -34,7 +35,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 20  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 21  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (
@@ -78,6 +79,8 @@ class ModelEntry:
     primary_concepts: list[str] = field(default_factory=list)  # named by its title or trigger words
     styles: dict[str, float] = field(default_factory=dict)
     category: str = ""
+    preview: str = ""  # the preview image another tool left next to the file (its file name), if any
+    preview_nsfw: int | None = None  # that image's CivitAI nsfwLevel, when a sidecar says it
 
     @property
     def usable(self) -> bool:
@@ -221,7 +224,7 @@ def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
 # Per process (a ComfyUI server rescans at every queue): the last scan, to skip reading the index again, and
 # each model directory's listing, to skip listing an unchanged one.
 _last_scan: dict[str, tuple[str, dict[str, tuple[str, ModelEntry]], Library]] = {}
-WATCH = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES, ENTRY_VERSION)
+WATCH = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES + PREVIEW_SUFFIXES, ENTRY_VERSION)
 
 
 @contextmanager
@@ -439,6 +442,8 @@ def _describe(kind: str, path: str | Path, name: str, sidecars: frozenset[str] |
                 entry.base_model = entry.base_model or "Flux.1 S"
     infos, problems = read_sidecars(path, sidecars)
     entry.problems.extend(problems)
+    entry.preview = local_preview(path, sidecars)
+    entry.preview_nsfw = next((i.preview_nsfw for i in infos if i.preview_nsfw is not None), None)
     for info in reversed(infos):  # lowest precedence first, so better sources overwrite
         entry.sources.append(info.source)
         entry.base_model = _finer_base(entry.base_model, bases.canonical_base(info.base_model))

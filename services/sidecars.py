@@ -37,6 +37,7 @@ class SidecarInfo:
     popularity: float = 0.0  # downloads, only to break ties
     recommended: dict[str, Any] = field(default_factory=dict)  # from example images' generation settings
     example_weight: float | None = None  # the LoRA weight its example prompts use
+    preview_nsfw: int | None = None  # CivitAI's nsfwLevel of the preview image the tool saved (1 PG ... 16 XXX)
 
 
 def _strings(value: Any) -> list[str]:
@@ -90,7 +91,30 @@ def _from_civitai_version(data: dict[str, Any], source: str) -> SidecarInfo:
         recommended=example_images.settings(examples),
         example_weight=None if is_checkpoint else example_images.lora_weight(
             examples, example_images.Identity.of(files)),
+        preview_nsfw=_first_image_nsfw(data.get("images")),
     )
+
+
+# CivitAI's older `nsfw` words for an image, as nsfwLevel's flags (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX).
+_NSFW_WORDS = {"none": 1, "soft": 2, "mature": 4, "x": 8}
+
+
+def _nsfw_level(value: Any) -> int | None:
+    """An nsfwLevel (CivitAI's flags; the highest flag set counts), an `nsfw` word or boolean; None if unsaid."""
+    if isinstance(value, bool):
+        return 4 if value else 1
+    if isinstance(value, int) and 0 < value < 2**16:
+        return 1 << (value.bit_length() - 1)
+    if isinstance(value, str):
+        return _NSFW_WORDS.get(value.strip().lower())
+    return None
+
+
+def _first_image_nsfw(images: Any) -> int | None:
+    """The first example image's level: the one CivitAI Helper saves as the preview."""
+    first = images[0] if isinstance(images, list) and images and isinstance(images[0], dict) else {}
+    level = _nsfw_level(first.get("nsfwLevel"))
+    return level if level is not None else _nsfw_level(first.get("nsfw"))
 
 
 def _text(value: Any) -> str | None:
@@ -111,6 +135,8 @@ def _lora_manager(data: dict[str, Any]) -> SidecarInfo:
     info.tags = _strings(data.get("tags")) or info.tags
     info.description = html_to_text(data.get("modelDescription")) or info.description
     info.sha256 = _sha256_of({"SHA256": data.get("sha256")}) or info.sha256
+    level = _nsfw_level(data.get("preview_nsfw_level"))
+    info.preview_nsfw = level if level is not None else info.preview_nsfw
     usage = data.get("usage_tips")
     if isinstance(usage, str):
         try:

@@ -283,6 +283,12 @@ const scenarios = {
     await root.getByRole("searchbox").fill("probe");
     await status.filter({ hasText: /^1 of / }).waitFor();
     const item = root.locator(`[data-ig-model="loras/${probe}"]`);
+    const thumb = item.locator("[data-ig-thumb]");
+    await thumb.evaluate((img) => img.decode());
+    const thumbBefore = await thumb.getAttribute("data-ig-thumb");
+    await thumb.click();
+    const thumbAfter = await thumb.getAttribute("data-ig-thumb");
+    const thumbWidth = await thumb.evaluate((img) => img.naturalWidth);
     await item.locator("summary").click();
     await shot("09-library-probe");
     return {
@@ -294,7 +300,10 @@ const scenarios = {
       details: await item.locator("dt").evaluateAll((dts) =>
         Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent]))),
       // Markup rendered as HTML would have made elements or run the probe's handlers.
-      elementsInList: await root.locator("[data-ig-model] img, [data-ig-model] script, [data-ig-model] b").count(),
+      elementsInList: await root.locator("[data-ig-model] img:not([data-ig-thumb]), [data-ig-model] script, [data-ig-model] b").count(),
+      thumbBefore,
+      thumbAfter,
+      thumbWidth,
       pwned: await page.evaluate(() => globalThis.igPwned ?? null),
     };
   },
@@ -356,7 +365,7 @@ const scenarios = {
       toast,
       details: await item.locator("dt").evaluateAll((dts) =>
         Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent]))),
-      elementsInList: await page.locator("[data-ig-model] img, [data-ig-model] script, [data-ig-model] b").count(),
+      elementsInList: await page.locator("[data-ig-model] img:not([data-ig-thumb]), [data-ig-model] script, [data-ig-model] b").count(),
       pwned: await page.evaluate(() => globalThis.igPwned ?? null),
     };
     await closeToasts();

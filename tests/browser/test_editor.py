@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_server import ROOT, ComfyServer, demo_prompt, ensure_tiny_models
+from comfy_server import ROOT, ComfyServer, demo_prompt, ensure_tiny_models, write_png
 from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version, version_for_file
 from model_files import write_safetensors
 
@@ -61,7 +61,9 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "trainedWords": [IMG.format("trigger")],
         "description": escaped(SCRIPT.format("description") + " " + IMG.format("description")) + " Markup probe",
         "model": {"name": "Markup <b>Probe</b>", "tags": [SCRIPT.format("tag")]},
+        "images": [{"nsfwLevel": 8}],  # its preview (below) is marked X: shown blurred
     }))
+    write_png((root / "loras" / PROBE).with_suffix(".preview.png"), 16, 16, {})  # CivitAI Helper's preview name
     with open(tiny_models / "checkpoints" / "tiny_photoreal_v1.safetensors", "rb") as f:
         (root / "checkpoints" / BROKEN).write_bytes(f.read(5_000_000))
     shutil.copyfile(tiny_models / "loras" / "neon_city_sd15.safetensors", root / "loras" / COPY)  # a real copy
@@ -238,6 +240,8 @@ def test_library_tab_lists_searches_and_shows_markup_as_text(seen: dict[str, Any
     assert details["Tags"] == SCRIPT.format("tag")
     assert details["Hash lookup"] == "not hashed yet"
     assert result["elementsInList"] == 0 and result["pwned"] is None
+    # The preview beside it, served by the pack's route, blurred until clicked (CivitAI marks it X).
+    assert result["thumbBefore"] == "blurred" and result["thumbAfter"] == "shown" and result["thumbWidth"] == 16
 
 
 def test_fetch_runs_with_live_progress_and_shows_civitai_text_inert(seen: dict[str, Any], civitai: FakeCivitai) -> None:

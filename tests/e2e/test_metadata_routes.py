@@ -121,3 +121,32 @@ def test_duplicates_are_confirmed_by_hashing_the_candidates_only(lookup_server: 
         assert civitai.requests == [] and copy.exists() and (loras / LORA).exists()
     finally:
         copy.unlink()
+
+
+def test_a_preview_image_beside_a_model_is_served_and_nothing_else_is(lookup_server: ComfyServer) -> None:
+    """A CivitAI Helper style `<stem>.preview.png` next to a LoRA: the listing says it has one and the route
+    serves exactly that image; names outside ComfyUI's model files, and models without one, are 404."""
+    import urllib.error
+    import urllib.request
+
+    from comfy_server import write_png
+
+    loras = lookup_server.base / "models" / "loras"
+    preview = loras / "cat_ears_sd15.preview.png"
+    write_png(preview, 8, 8, {})
+    try:
+        status, listing = call(lookup_server, "GET", "/intelligent-generation/library")
+        flags = {m["name"]: m["preview"] for m in listing["models"] if m["kind"] == "loras"}
+        assert flags[LORA] is True and flags["cat_ears_xl.safetensors"] is False
+        url = f"{lookup_server.url}/api/intelligent-generation/models/loras/{LORA}/preview"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.headers["Content-Type"] == "image/png"
+            assert response.read() == preview.read_bytes()
+        for path in ("loras/cat_ears_xl.safetensors", "loras/..%2F..%2Fcomfyui.log", "loras/../../comfyui.log",
+                     "checkpoints/cat_ears_sd15.preview.png", f"custom_nodes/{LORA}", "loras/missing.safetensors"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{lookup_server.url}/api/intelligent-generation/models/{path}/preview",
+                                       timeout=30)
+            assert refused.value.code == 404, path
+    finally:
+        preview.unlink()

@@ -158,67 +158,12 @@ function applyFilter(models, filter) {
 function baseModels(models) {
 	return [...new Set(models.map((m) => m.base_model).filter((b) => !!b))].sort();
 }
-// web/src/library_item.ts
-function day(iso) {
-	return iso ? iso.slice(0, 10) : "unknown date";
-}
-function lookupState(m) {
-	const o = m.online;
-	if (o.status === "found") return `found on ${o.sites.join(", ")} (${day(o.fetched_at)})`;
-	if (o.status === "not_found") return `not found online (${day(o.fetched_at)})`;
-	return m.sha256 ? "hashed, not looked up online yet" : "not hashed yet";
-}
-function row(dl, term, value) {
-	dl.append(el("dt", {}, term), el("dd", {}, value));
-}
-function details(m) {
-	const dl = el("dl");
-	const o = m.online;
-	row(dl, "File", m.name);
-	if (m.copy_of) row(dl, "Copy of", `${m.copy_of} (same content; the recommender uses that file)`);
-	row(dl, "Base model", `${m.base_model ?? "unknown"} (${m.family})`);
-	const guessed = m.trigger_guessed && m.trigger_words.length ? " (guessed from training tags)" : "";
-	row(dl, "Trigger words", (m.trigger_words.join(", ") || "none") + guessed);
-	row(dl, "Tags", m.tags.join(", ") || "none");
-	if (m.kind === "loras") {
-		const weight = m.preferred_weight ?? o.recommended_weight ?? null;
-		row(dl, "Weight", weight === null ? "not given" : String(weight));
-	}
-	row(dl, "Metadata from", m.sources.join(", ") || "the file name only");
-	row(dl, "Hash lookup", lookupState(m));
-	if (m.sha256) row(dl, "SHA-256", m.sha256);
-	if (m.description) row(dl, "Description", m.description);
-	if (o.status === "found") {
-		const site = o.sites[0] ?? "online";
-		if (o.name) row(dl, `${site} name`, o.version ? `${o.name} (${o.version})` : o.name);
-		if (o.base_model) row(dl, `${site} base model`, o.base_model);
-		if (o.trigger_words?.length) row(dl, `${site} trigger words`, o.trigger_words.join(", "));
-		if (o.tags?.length) row(dl, `${site} tags`, o.tags.join(", "));
-		if (o.description) row(dl, `${site} description`, o.description);
-	}
-	if (m.problems.length) row(dl, "Problems", m.problems.join("\n"));
-	return dl;
-}
-function modelItem(m, options) {
-	const summary = el("summary", {}, el("span", { className: "ig-model-title" }, m.title || m.name), el("span", { className: "ig-badge" }, KIND_LABELS[m.kind] ?? m.kind), m.base_model ? el("span", { className: "ig-badge" }, m.base_model) : null, m.online.status === "found" ? el("span", {
-		className: "ig-badge",
-		title: "Metadata from an online lookup"
-	}, "online") : null, m.problems.length ? el("span", { className: "ig-badge ig-badge-warn" }, "problem") : null, m.copy_of ? el("span", {
-		className: "ig-badge",
-		title: `Same content as ${m.copy_of}`
-	}, "copy") : null);
-	const fetchOne = el("button", { attrs: { "data-ig-fetch": "" } }, "Fetch metadata");
-	fetchOne.disabled = options.fetching;
-	fetchOne.addEventListener("click", options.onFetch);
-	const item = el("details", {
-		className: "ig-model",
-		attrs: { "data-ig-model": `${m.kind}/${m.name}` }
-	}, summary, details(m), fetchOne);
-	item.open = options.open;
-	item.addEventListener("toggle", () => options.onToggle(item.open));
-	return item;
-}
 // web/src/library_api.ts
+/** Where the server serves a model's preview image (only images next to ComfyUI's own model files). */
+function previewURL(m) {
+	const name = m.name.split("/").map(encodeURIComponent).join("/");
+	return api.apiURL(`/intelligent-generation/models/${encodeURIComponent(m.kind)}/${name}/preview`);
+}
 var FETCH_PROGRESS_EVENT = "intelligent-generation.fetch-progress";
 /** A failure with what to do about it, ready for a toast. */
 var RouteError = class extends Error {
@@ -276,6 +221,88 @@ async function fetchMetadata(target) {
 * has a listener, and its typed addEventListener knows core events only. */
 function onServerEvent(type, handler) {
 	api.addEventListener(type, (event) => handler(event.detail));
+}
+// web/src/library_item.ts
+function day(iso) {
+	return iso ? iso.slice(0, 10) : "unknown date";
+}
+function lookupState(m) {
+	const o = m.online;
+	if (o.status === "found") return `found on ${o.sites.join(", ")} (${day(o.fetched_at)})`;
+	if (o.status === "not_found") return `not found online (${day(o.fetched_at)})`;
+	return m.sha256 ? "hashed, not looked up online yet" : "not hashed yet";
+}
+function row(dl, term, value) {
+	dl.append(el("dt", {}, term), el("dd", {}, value));
+}
+function details(m) {
+	const dl = el("dl");
+	const o = m.online;
+	row(dl, "File", m.name);
+	if (m.copy_of) row(dl, "Copy of", `${m.copy_of} (same content; the recommender uses that file)`);
+	row(dl, "Base model", `${m.base_model ?? "unknown"} (${m.family})`);
+	const guessed = m.trigger_guessed && m.trigger_words.length ? " (guessed from training tags)" : "";
+	row(dl, "Trigger words", (m.trigger_words.join(", ") || "none") + guessed);
+	row(dl, "Tags", m.tags.join(", ") || "none");
+	if (m.kind === "loras") {
+		const weight = m.preferred_weight ?? o.recommended_weight ?? null;
+		row(dl, "Weight", weight === null ? "not given" : String(weight));
+	}
+	row(dl, "Metadata from", m.sources.join(", ") || "the file name only");
+	row(dl, "Hash lookup", lookupState(m));
+	if (m.sha256) row(dl, "SHA-256", m.sha256);
+	if (m.description) row(dl, "Description", m.description);
+	if (o.status === "found") {
+		const site = o.sites[0] ?? "online";
+		if (o.name) row(dl, `${site} name`, o.version ? `${o.name} (${o.version})` : o.name);
+		if (o.base_model) row(dl, `${site} base model`, o.base_model);
+		if (o.trigger_words?.length) row(dl, `${site} trigger words`, o.trigger_words.join(", "));
+		if (o.tags?.length) row(dl, `${site} tags`, o.tags.join(", "));
+		if (o.description) row(dl, `${site} description`, o.description);
+	}
+	if (m.problems.length) row(dl, "Problems", m.problems.join("\n"));
+	return dl;
+}
+var BLUR_FROM = 4;
+function thumbnail(m) {
+	if (!m.preview) return null;
+	const blurred = (m.preview_nsfw ?? 0) >= BLUR_FROM;
+	const img = el("img", {
+		className: blurred ? "ig-thumb ig-thumb-blur" : "ig-thumb",
+		title: blurred ? "Marked mature on CivitAI: click to show" : "Preview image",
+		attrs: {
+			src: previewURL(m),
+			alt: "",
+			loading: "lazy",
+			"data-ig-thumb": blurred ? "blurred" : "shown"
+		}
+	});
+	img.addEventListener("click", (event) => {
+		if (!img.classList.contains("ig-thumb-blur")) return;
+		event.preventDefault();
+		img.classList.remove("ig-thumb-blur");
+		img.dataset.igThumb = "shown";
+	});
+	return img;
+}
+function modelItem(m, options) {
+	const summary = el("summary", {}, thumbnail(m), el("span", { className: "ig-model-title" }, m.title || m.name), el("span", { className: "ig-badge" }, KIND_LABELS[m.kind] ?? m.kind), m.base_model ? el("span", { className: "ig-badge" }, m.base_model) : null, m.online.status === "found" ? el("span", {
+		className: "ig-badge",
+		title: "Metadata from an online lookup"
+	}, "online") : null, m.problems.length ? el("span", { className: "ig-badge ig-badge-warn" }, "problem") : null, m.copy_of ? el("span", {
+		className: "ig-badge",
+		title: `Same content as ${m.copy_of}`
+	}, "copy") : null);
+	const fetchOne = el("button", { attrs: { "data-ig-fetch": "" } }, "Fetch metadata");
+	fetchOne.disabled = options.fetching;
+	fetchOne.addEventListener("click", options.onFetch);
+	const item = el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-model": `${m.kind}/${m.name}` }
+	}, summary, details(m), fetchOne);
+	item.open = options.open;
+	item.addEventListener("toggle", () => options.onToggle(item.open));
+	return item;
 }
 // web/src/toast.ts
 var LIFE_MS = {
@@ -1157,6 +1184,9 @@ var CSS = `
 .ig-library button { cursor: pointer; }
 .ig-library button:disabled { opacity: 0.5; cursor: default; }
 .ig-library-status { color: var(--descrip-text, #999); font-size: 12px; }
+.ig-thumb { width: 40px; height: 40px; object-fit: cover; border-radius: 4px; vertical-align: middle;
+  margin-right: 6px; }
+.ig-thumb-blur { filter: blur(8px); cursor: pointer; }
 .ig-muted { color: var(--descrip-text, #999); font-size: 12px; overflow-wrap: anywhere; }
 .ig-library-progress { display: flex; gap: 8px; align-items: center; font-size: 12px; }
 .ig-library-progress progress { flex: 1; }

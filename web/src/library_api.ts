@@ -39,6 +39,14 @@ export interface ModelInfo {
   sha256: string | null; // from the hash cache only: null until the file was hashed
   online: OnlineInfo;
   copy_of: string | null; // a known copy of that file (same kind): the recommender uses that one
+  preview: boolean; // another tool left a preview image next to it (previewURL serves it)
+  preview_nsfw: number | null; // its CivitAI nsfwLevel when a sidecar says it (1 PG, 2 PG-13, 4 R, 8 X, 16 XXX)
+}
+
+/** Where the server serves a model's preview image (only images next to ComfyUI's own model files). */
+export function previewURL(m: ModelInfo): string {
+  const name = m.name.split("/").map(encodeURIComponent).join("/");
+  return api.apiURL(`/intelligent-generation/models/${encodeURIComponent(m.kind)}/${name}/preview`);
 }
 
 /** Files holding one model (services/duplicates.py): the first is the one the recommender uses. */

@@ -1,7 +1,7 @@
 // One model in the Model Library tab: a <details> with what the pack knows of it. Every value is
 // set as text (see dom.ts): titles, tags, trigger words and descriptions may come from CivitAI.
 import { el } from "./dom";
-import type { ModelInfo } from "./library_api";
+import { previewURL, type ModelInfo } from "./library_api";
 import { KIND_LABELS } from "./library_filter";
 
 function day(iso: string | null): string {
@@ -56,10 +56,31 @@ export interface ItemOptions {
   onFetch: () => void;
 }
 
+// CivitAI's R and above (nsfwLevel 4, 8, 16) show blurred until clicked (services/previews.BLUR_FROM).
+const BLUR_FROM = 4;
+
+function thumbnail(m: ModelInfo): HTMLElement | null {
+  if (!m.preview) return null;
+  const blurred = (m.preview_nsfw ?? 0) >= BLUR_FROM;
+  const img = el("img", {
+    className: blurred ? "ig-thumb ig-thumb-blur" : "ig-thumb",
+    title: blurred ? "Marked mature on CivitAI: click to show" : "Preview image",
+    attrs: { src: previewURL(m), alt: "", loading: "lazy", "data-ig-thumb": blurred ? "blurred" : "shown" },
+  });
+  img.addEventListener("click", (event) => {
+    if (!img.classList.contains("ig-thumb-blur")) return;
+    event.preventDefault(); // a click on the summary would fold the details
+    img.classList.remove("ig-thumb-blur");
+    img.dataset.igThumb = "shown";
+  });
+  return img;
+}
+
 export function modelItem(m: ModelInfo, options: ItemOptions): HTMLElement {
   const summary = el(
     "summary",
     {},
+    thumbnail(m),
     el("span", { className: "ig-model-title" }, m.title || m.name),
     el("span", { className: "ig-badge" }, KIND_LABELS[m.kind] ?? m.kind),
     m.base_model ? el("span", { className: "ig-badge" }, m.base_model) : null,

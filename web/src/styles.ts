@@ -25,6 +25,9 @@ const CSS = `
 .ig-library button { cursor: pointer; }
 .ig-library button:disabled { opacity: 0.5; cursor: default; }
 .ig-library-status { color: var(--descrip-text, #999); font-size: 12px; }
+.ig-thumb { width: 40px; height: 40px; object-fit: cover; border-radius: 4px; vertical-align: middle;
+  margin-right: 6px; }
+.ig-thumb-blur { filter: blur(8px); cursor: pointer; }
 .ig-muted { color: var(--descrip-text, #999); font-size: 12px; overflow-wrap: anywhere; }
 .ig-library-progress { display: flex; gap: 8px; align-items: center; font-size: 12px; }
 .ig-library-progress progress { flex: 1; }
