@@ -15,6 +15,8 @@ from ..services.library import KINDS, Library, describe
 from ..services.metadata_fetch import FetchOptions, FetchReport, FetchTarget, fetch_metadata, targets_from_library
 from ..services.online import CIVITAI_HOSTS, OnlineSettings, SettingsError, settings_for
 from ..services.settings import read_settings, settings_file
+from ..services.updates import check_updates as check_for_updates
+from ..services.updates import known_on_civitai
 from .common import CATEGORY, GenerationInfo, LoraPlan, Selection, cache_dir, full_path, library_signature, load_library
 
 SCOPES = ("selection", "model", "checkpoints", "loras", "vae", "library")
@@ -74,6 +76,20 @@ def explain(report: FetchReport, online: bool, settings: OnlineSettings | None) 
     return "\n".join(lines)
 
 
+def updates_text(report: FetchReport, settings: OnlineSettings | None) -> str:
+    """The update check of the found models in scope, one line each with a newer version."""
+    if settings is None:
+        return "Updates: not checked, online_lookup is off (nothing was sent)."
+    in_scope = {(r.target.kind, r.target.name) for r in report.results}
+    known = [k for k in known_on_civitai(load_library(), cache_dir()) if (k.entry.kind, k.entry.name) in in_scope]
+    if not known:
+        return "Updates: no model in scope is known to CivitAI."
+    checks = check_for_updates(known, settings)
+    newer = [c.describe() for c in checks if c.newer or not c.found]
+    return "\n".join([f"Updates: {len(checks)} model(s) checked, {sum(bool(c.newer) for c in checks)} with a newer "
+                      "version for the same base model.", *newer])
+
+
 def trigger_words(report: FetchReport, selection: dict | None, lora_plan: dict | None, scope: str) -> str:
     """Trigger words of the models in a selection or model scope (empty for folder scopes)."""
     if scope not in ("selection", "model"):
@@ -113,6 +129,9 @@ class MetadataFetcher(io.ComfyNode):
                                tooltip="civitai.com is SFW only; civitai.red has everything."),
                 io.Boolean.Input("write_sidecars", default=False, optional=True,
                                  tooltip="Also write each found model's record next to it as <name>.ig.json."),
+                io.Boolean.Input("check_updates", default=False, optional=True,
+                                 tooltip="With online_lookup: also ask CivitAI for newer versions, for the same base "
+                                 "model, of the found models in scope (only their CivitAI model ids are sent)."),
             ],
             outputs=[
                 GenerationInfo.Output("generation_info", display_name="generation_info"),
@@ -140,6 +159,7 @@ class MetadataFetcher(io.ComfyNode):
         online_lookup: bool = False,
         civitai_host: str = "civitai.com",
         write_sidecars: bool = False,
+        check_updates: bool = False,
     ) -> io.NodeOutput:
         bar = comfy.utils.ProgressBar(1000)
         info: dict[str, Any] = {}
@@ -171,6 +191,8 @@ class MetadataFetcher(io.ComfyNode):
             FetchOptions(online=online_lookup, write_sidecars=write_sidecars), progress=progress,
         )
         texts.append(explain(report, online_lookup, settings))
+        if check_updates:
+            texts.append(updates_text(report, settings))
         text = "\n".join(texts)
         metadata = json.dumps({"counts": report.counts.to_dict(), "models": [r.to_dict() for r in report.results]},
                               ensure_ascii=False)

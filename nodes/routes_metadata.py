@@ -8,6 +8,8 @@
   hashed, hash_cache_hits, found, not_found, errors, requests) plus the job; 409 while another
   fetch runs. The fetch goes on if the client disconnects.
 - GET  /intelligent-generation/metadata/fetch: the current or last job (after a page reload).
+- POST /intelligent-generation/updates {"host"?}: newer CivitAI versions, for the same base model, of the models
+  whose record knows their CivitAI ids (only those ids are sent); a job like a fetch. Nothing is downloaded.
 - POST /intelligent-generation/duplicates: hashes the files that may be copies of each other (one size and
   fingerprint) and answers the library's copies with the bytes they waste; nothing is deleted. A job like a fetch
   (409 while one runs).
@@ -36,6 +38,7 @@ from ..services.library import KINDS, Library, describe
 from ..services.metadata_fetch import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
 from ..services.model_records import load_record, public_view
 from ..services.online import OnlineSettings, SettingsError
+from ..services.updates import check_updates, known_on_civitai
 from .common import cache_dir, editor_only, load_library, lookup_request
 from .metadata_fetcher import online_settings
 
@@ -142,6 +145,18 @@ def fetch_work(targets: Callable[[], list[FetchTarget]], settings: OnlineSetting
     return work
 
 
+def updates_work(settings: OnlineSettings) -> Callable[[Callable[[str, int, int], None]], dict[str, Any]]:
+    """Newer CivitAI versions, for the same base model, of the models whose record knows their ids."""
+    def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+        known = known_on_civitai(load_library(), cache_dir())
+        checks = check_updates(known, settings, progress=lambda done, total: progress("lookup", done, total))
+        newer = [c for c in checks if c.newer]
+        return {"counts": {"checked": len(checks), "with_updates": len(newer),
+                           "not_listed": sum(not c.found for c in checks)},
+                "results": [{**c.to_dict(), "summary": c.describe()} for c in checks]}
+    return work
+
+
 def duplicates_work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
     """Copies confirmed by hashing the files of one size and fingerprint (only those are read whole)."""
     groups = library_copies(load_library(), cache_dir(), confirm=True,
@@ -207,6 +222,27 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
         if final["state"] != "done":
             return web.json_response({"error": f"metadata fetch failed: {final['error']}", "job": final}, status=500)
         return web.json_response({**final["counts"], "job": final})
+
+    @routes.post(PREFIX + "/updates")
+    @editor_only
+    async def post_updates(request: web.Request) -> web.Response:
+        """Asks CivitAI (only the model ids it gave us, 100 a request) for newer versions of the library's
+        models for the same base model; answers every model checked. Nothing is downloaded."""
+        body = await lookup_request(request)
+        if isinstance(body, str):
+            return _error(400, body)
+        try:
+            settings = online_settings(body.get("host"))
+        except SettingsError as exc:
+            return _error(400, f"online settings not usable, nothing was sent: {exc}")
+        job = jobs.begin("updates")
+        if job is None:
+            return web.json_response({"error": "a metadata fetch is running; try again when it is done",
+                                      "job": jobs.status()}, status=409)
+        final = await asyncio.to_thread(jobs.run, updates_work(settings))
+        if final["state"] != "done":
+            return web.json_response({"error": f"update check failed: {final['error']}", "job": final}, status=502)
+        return web.json_response({**final["counts"], "models": final["results"], "job": final})
 
     @routes.post(PREFIX + "/duplicates")
     @editor_only

@@ -186,6 +186,28 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_updates(args: argparse.Namespace) -> int:
+    from .library import folders_under, scan
+    from .online import OnlineSettings, SettingsError
+    from .updates import check_updates, known_on_civitai
+
+    try:
+        settings = OnlineSettings(civitai_url=args.civitai_url, proxy=args.proxy or None,
+                                  rate_per_second=args.rate).checked()
+    except SettingsError as exc:
+        print(f"updates: {exc}; nothing was sent", file=sys.stderr)
+        return 2
+    library = scan(folders_under(args.models_root), args.cache_dir)
+    known = known_on_civitai(library, args.cache_dir)
+    if not known:
+        print("no model has a CivitAI record yet: run `python -m services metadata` first", file=sys.stderr)
+        return 0
+    print(f"asking CivitAI about {len({k.model_id for k in known})} models (their ids only)", file=sys.stderr)
+    for check in check_updates(known, settings):
+        print(json.dumps({**check.to_dict(), "summary": check.describe()}, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services", description="Intelligent Generation " + __version__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -286,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
     p.add_argument("--no-hash", action="store_true", help="hash nothing: list candidates as unconfirmed")
     p.set_defaults(func=cmd_duplicates)
+
+    p = sub.add_parser("updates", help="newer CivitAI versions, for the same base model, of the models whose record "
+                       "knows their CivitAI id (online: only those model ids are sent); one JSON line per model")
+    p.add_argument("--models-root", required=True)
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    p.add_argument("--civitai-url", default="https://civitai.com", help="https://civitai.com or https://civitai.red")
+    p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
+    p.add_argument("--proxy", help="socks5h://host:port (e.g. Tor) or http://host:port; fails closed")
+    p.set_defaults(func=cmd_updates)
     return parser
 
 

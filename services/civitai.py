@@ -35,6 +35,12 @@ def _sha(value: str) -> str:
     return sha
 
 
+def _model_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"not a CivitAI model id: {value!r}")
+    return value
+
+
 class CivitaiClient:
     def __init__(self, session: HardenedSession, base_url: str) -> None:
         self.session = session
@@ -63,10 +69,22 @@ class CivitaiClient:
                     found[sha] = version
         return found
 
+    def models_by_ids(self, model_ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Up to 100 models (with their versions) in one request, by the ids CivitAI gave us."""
+        wanted = sorted({_model_id(i) for i in model_ids})
+        if len(wanted) > BULK_LIMIT:
+            raise ValueError(f"at most {BULK_LIMIT} model ids per request")
+        ids = ",".join(str(i) for i in wanted)
+        # nsfw=true: without it CivitAI leaves out the versions it rates mature, and an update would be missed.
+        answer = self.session.get_json(f"{self.base_url}/api/v1/models?ids={ids}&limit={BULK_LIMIT}&nsfw=true",
+                                       absent=())
+        items = answer.data.get("items") if isinstance(answer.data, dict) else None
+        if not isinstance(items, list):
+            raise OnlineError("unexpected", "the models answer has no list of items")
+        return [item for item in items if isinstance(item, dict)]
+
     def model(self, model_id: int) -> dict[str, Any] | None:
-        if isinstance(model_id, bool) or not isinstance(model_id, int) or model_id <= 0:
-            raise ValueError(f"not a CivitAI model id: {model_id!r}")
-        return _object(self.session.get_json(f"{self.base_url}/api/v1/models/{model_id}"))
+        return _object(self.session.get_json(f"{self.base_url}/api/v1/models/{_model_id(model_id)}"))
 
 
 def _object(answer: Answer) -> dict[str, Any] | None:

@@ -476,6 +476,30 @@ const scenarios = {
     };
   },
 
+  // Updates of the fetched probe (model 77 on the loopback CivitAI): only the newer same-base version is offered,
+  // and its download asks first (dismissed here: nothing is downloaded).
+  async updates() {
+    const panel = page.locator("[data-ig-updates-panel]");
+    await panel.locator("summary").click();
+    const asked = page.waitForRequest((r) => r.url().includes("/intelligent-generation/updates"));
+    await panel.locator("[data-ig-check-updates]").click();
+    const body = (await asked).postDataJSON();
+    const toast = await toastText("Update check");
+    await panel.locator("[data-ig-update]").first().waitFor();
+    const items = await panel.locator("[data-ig-update]").evaluateAll((els) => els.map((e) => e.textContent));
+    let question = null;
+    page.once("dialog", (d) => {
+      question = d.message();
+      return d.dismiss();
+    });
+    await panel.locator("[data-ig-update-download]").first().click();
+    await page.waitForFunction(() => !document.querySelector("[data-ig-update-download]")?.disabled);
+    await shot("13-updates");
+    await closeToasts();
+    await panel.locator("summary").click();
+    return { body, toast, items, question };
+  },
+
   // Online candidates for a concept (the loopback CivitAI), one downloaded after the confirmation, with
   // progress; the library lists it at once.
   async download() {

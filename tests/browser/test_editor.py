@@ -89,7 +89,12 @@ def civitai(models: Path, pixel_lora: bytes) -> Iterator[FakeCivitai]:
                           description="<p>" + escaped(SCRIPT.format("online") + " " + IMG.format("online")) + "</p>")
     offered = version_for_file(pixel_lora, 8, 801, file_name=PIXEL_FILE, model_name="Pixel Sprites",
                                trained_words=["pixel sprite"])
-    with FakeCivitai([version, offered], {77: model, 8: civitai_model(8, "Pixel Sprites", tags=["pixel art"])},
+    # Model 77's versions, newest first: an SD 1.5 one (another base: no update) and a newer SDXL one.
+    newer = civitai_version("c" * 64, 77, 709, name="v2.0", model_name="Markup Probe", base_model="SDXL 1.0",
+                            file_name="probe_markup_v2.safetensors")
+    other_base = civitai_version("d" * 64, 77, 710, name="SD15", model_name="Markup Probe", base_model="SD 1.5")
+    with FakeCivitai([other_base, newer, version, offered],
+                     {77: model, 8: civitai_model(8, "Pixel Sprites", tags=["pixel art"])},
                      files={801: pixel_lora}) as fake:
         yield fake
 
@@ -297,6 +302,17 @@ def test_library_tab_lists_copies_and_confirms_them_by_hashing(seen: dict[str, A
     assert (models / "loras" / COPY).is_file()  # nothing deleted
 
 
+def test_library_tab_offers_a_newer_version_for_the_same_base_model(seen: dict[str, Any],
+                                                                    civitai: FakeCivitai) -> None:
+    result = scenario(seen, "updates")
+    assert result["body"] == {} and result["toast"].startswith("Update check")
+    [probe] = [text for text in result["items"] if PROBE in text]  # a link to the same file is named first
+    assert "v2.0 (version 709)" in probe and "710" not in probe
+    assert result["question"] and "probe_markup_v2.safetensors" in result["question"]
+    asked = [r for r in civitai.requests if r.path == "/api/v1/models" and "ids" in r.query]
+    assert asked and all(r.query["ids"] == ["77"] for r in asked)
+
+
 def test_library_tab_finds_and_downloads_a_model_after_asking(seen: dict[str, Any], civitai: FakeCivitai,
                                                                server: ComfyServer, pixel_lora: bytes) -> None:
     result = scenario(seen, "download")
@@ -324,5 +340,5 @@ def test_screenshots_for_a_person(seen: dict[str, Any]) -> None:
     assert not [s for s in shots if s.endswith("-failed.png")]
     for prefix in ("01-editor", "02-settings", "03-node-search", "04-node-added", "05-templates-", "06-ran-",
                    "07-error-toast", "08-library", "09-library-probe", "10-fetch-done", "11-rated", "12-stats",
-                   "13-duplicates", "13-candidates", "14-downloaded"):
+                   "13-duplicates", "13-updates", "13-candidates", "14-downloaded"):
         assert any(s.startswith(prefix) for s in shots), prefix

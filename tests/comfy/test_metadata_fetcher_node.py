@@ -114,3 +114,21 @@ def test_folder_scopes_run_again_when_files_change(node_classes: dict[str, Any],
         assert node.fingerprint_inputs(scope="loras", online_lookup=True) != before
     finally:
         folder_paths.folder_names_and_paths["loras"][0].remove(str(extra))
+
+
+def test_an_update_check_names_a_newer_version_for_the_same_base_model(node_classes: dict[str, Any],
+                                                                       civitai: FakeCivitai) -> None:
+    """The cat-ears LoRA is version 301 of model 31 (SD 1.5); CivitAI also lists a newer SD 1.5 version and an
+    SDXL one. With check_updates the node says the first is an update, not the second; without online_lookup
+    it sends nothing and says so."""
+    node = node_classes["IntelligentMetadataFetcher"]
+    offline = node.execute(None, None, scope="model", model="loras/cat_ears_sd15.safetensors", check_updates=True)
+    assert "not checked, online_lookup is off" in offline.args[1] and civitai.requests == []
+    civitai.versions[:0] = [civitai_version("b" * 64, 31, 304, name="XL", base_model="SDXL 1.0"),
+                            civitai_version("a" * 64, 31, 303, name="v3.0")]
+    text = node.execute(None, None, scope="model", model="loras/cat_ears_sd15.safetensors", online_lookup=True,
+                        check_updates=True).args[1]
+    assert "1 with a newer version for the same base model" in text
+    assert "v3.0 (version 303)" in text and "version 304" not in text
+    asked = [r for r in civitai.requests if r.path == "/api/v1/models"]
+    assert len(asked) == 1 and asked[0].query["ids"] == ["31"]

@@ -150,3 +150,25 @@ def test_a_preview_image_beside_a_model_is_served_and_nothing_else_is(lookup_ser
             assert refused.value.code == 404, path
     finally:
         preview.unlink()
+
+
+def test_updates_are_checked_for_the_same_base_model_with_model_ids_only(lookup_server: ComfyServer,
+                                                                         civitai: FakeCivitai) -> None:
+    """The LoRA fetched above is CivitAI model 31, version 301 (SD 1.5). Model 31 also has an SDXL version and a
+    newer SD 1.5 one: only the latter is an update; the request names model 31 and nothing of the library."""
+    newer = civitai_version("a" * 64, 31, 303, name="v3.0", model_name="Cat Ears")
+    other_base = civitai_version("b" * 64, 31, 304, name="XL", model_name="Cat Ears", base_model="SDXL 1.0")
+    civitai.versions[:0] = [other_base, newer]  # newest first, as CivitAI lists them
+    civitai.requests.clear()
+    try:
+        status, answer, events = post_with_events(lookup_server, "/intelligent-generation/updates", {}, EVENT)
+        assert status == 200, answer
+        [cat] = [m for m in answer["models"] if m["name"] == LORA]
+        assert [n["version_id"] for n in cat["newer"]] == [303] and cat["version_id"] == 301
+        assert "newer version for the same base model" in cat["summary"]
+        assert answer["with_updates"] == 1 and events[-1]["state"] == "done"
+        [asked] = civitai.requests
+        assert asked.path == "/api/v1/models" and asked.query["ids"] == ["31"]
+        assert "cat_ears" not in json.dumps([asked.path, asked.query]).lower()
+    finally:
+        del civitai.versions[:2]

@@ -9,7 +9,7 @@
 - POST /api/v1/model-versions/by-hash with a JSON list of up to 100 hashes: the known versions
 - GET  /api/v1/models/{id}: the model, else 404 {"error": "No model with id N"}
 - GET  /api/v1/model-versions/{id}: the version, else 404
-- GET  /api/v1/models?query=...&types=...&baseModels=...&sort=...: search over the models (name or tags
+- GET  /api/v1/models?ids=1,2&query=...&types=...&baseModels=...&sort=...: search over the models (name or tags
   contain the query), each with its versions (filtered to the base models asked for)
 - GET  /api/download/models/{version id}: the version's file from `files`, with Range; 401 when the
   version is in `key_required` and the request lacks `Authorization: Bearer <api_key>`; a 307 to
@@ -186,8 +186,11 @@ class FakeCivitai(LoopbackApi):
         text = " ".join(query.get("query", [])).lower()
         types = {t.lower() for t in query.get("types", [])}
         bases = set(query.get("baseModels", []))
+        ids = {int(i) for value in query.get("ids", []) for i in value.split(",") if i.strip().isdigit()}
         items = []
         for model_id, model in self.models.items():
+            if ids and model_id not in ids:
+                continue
             words = " ".join([model["name"], *model.get("tags", [])]).lower()
             if text and text not in words or types and model["type"].lower() not in types:
                 continue

@@ -325,13 +325,13 @@ function toast(severity, summary, detail) {
 	});
 }
 // web/src/stats_panel.ts
-var RESTART_HINT$1 = "Restart ComfyUI after installing or updating Intelligent Generation.";
+var RESTART_HINT$2 = "Restart ComfyUI after installing or updating Intelligent Generation.";
 async function getJson(path, what, init) {
 	const response = await api.fetchApi(path, {
 		cache: "no-store",
 		...init
 	});
-	if (!response.ok) throw await failure(response, what, RESTART_HINT$1);
+	if (!response.ok) throw await failure(response, what, RESTART_HINT$2);
 	return await response.json();
 }
 var loadStats = () => getJson("/intelligent-generation/stats", "Library statistics");
@@ -446,19 +446,19 @@ function statsPanel(report) {
 }
 // web/src/download_panel.ts
 var DOWNLOAD_PROGRESS_EVENT = "intelligent-generation.download-progress";
-var RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
-async function post(path, what, body) {
+var RESTART_HINT$1 = "Restart ComfyUI after installing or updating Intelligent Generation.";
+async function post$1(path, what, body) {
 	const response = await api.fetchApi(path, {
 		method: "POST",
 		headers: { "Content-Type": "application/json" },
 		body: JSON.stringify(body)
 	});
-	if (!response.ok) throw await failure(response, what, RESTART_HINT);
+	if (!response.ok) throw await failure(response, what, RESTART_HINT$1);
 	return await response.json();
 }
 async function searchableWords() {
 	const response = await api.fetchApi("/intelligent-generation/download/concepts");
-	if (!response.ok) throw await failure(response, "Online search", RESTART_HINT);
+	if (!response.ok) throw await failure(response, "Online search", RESTART_HINT$1);
 	const body = await response.json();
 	return [...body.styles ?? [], ...body.concepts ?? []];
 }
@@ -549,7 +549,7 @@ function downloadPanel(bases, report, downloaded) {
 		find.disabled = true;
 		results.replaceChildren("Searching…");
 		try {
-			const answer = await post("/intelligent-generation/download/candidates", "Online search", {
+			const answer = await post$1("/intelligent-generation/download/candidates", "Online search", {
 				concept: word,
 				kind: kind.value,
 				base_model: base.value || null
@@ -582,7 +582,7 @@ function downloadPanel(bases, report, downloaded) {
 			error: null
 		});
 		try {
-			const answer = await post("/intelligent-generation/download", "Download", {
+			const answer = await post$1("/intelligent-generation/download", "Download", {
 				kind: k,
 				...c.target,
 				confirm: true
@@ -664,6 +664,81 @@ function duplicatesPanel(groups, summary, reload, report) {
 		className: "ig-model",
 		attrs: { "data-ig-duplicates-panel": "" }
 	}, el("summary", {}, el("span", { className: "ig-model-title" }, headline(summary))), el("p", { className: "ig-muted" }, "The recommender uses the first file of each confirmed group. Intelligent Generation deletes nothing: remove the copies you do not want yourself."), el("ul", {}, ...groups.map(groupItem)), el("div", { className: "ig-library-bar" }, confirm));
+}
+// web/src/updates_panel.ts
+var RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
+async function post(path, what, body) {
+	const response = await api.fetchApi(path, {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify(body)
+	});
+	if (!response.ok) throw await failure(response, what, RESTART_HINT);
+	return await response.json();
+}
+/** The section; `downloaded` lists the library again after a new version arrived. */
+function updatesPanel(report, downloaded) {
+	const check = el("button", {
+		title: "Ask CivitAI for newer versions (only the CivitAI model ids of your models are sent)",
+		attrs: { "data-ig-check-updates": "" }
+	}, "Check for updates");
+	const results = el("div", {
+		className: "ig-library-list",
+		attrs: { "data-ig-updates": "" }
+	});
+	async function download(m, v, button) {
+		const target = {
+			kind: m.kind,
+			source: "civitai",
+			civitai_version: v.version_id
+		};
+		button.disabled = true;
+		try {
+			const plan = await post("/intelligent-generation/download", "Download", target);
+			const size = typeof plan.size === "number" ? bytes(plan.size) : "unknown size";
+			if (!window.confirm(`Download ${v.name} (${plan.file_name ?? "file"}, ${size}) into ComfyUI's ${m.kind} folder, beside ${m.name}?\nIts licence is on its CivitAI page: ${plan.page ?? "(unknown)"}`)) return;
+			toast("success", `${(await post("/intelligent-generation/download", "Download", {
+				...target,
+				confirm: true
+			})).name} downloaded and verified`, `The older ${m.name} stays; remove it yourself if you want.`);
+			await downloaded();
+		} catch (error) {
+			report(error);
+		} finally {
+			button.disabled = false;
+		}
+	}
+	function item(m) {
+		const newest = m.newer[0];
+		const button = el("button", { attrs: { "data-ig-update-download": "" } }, newest ? `Download ${newest.name}` : "");
+		button.addEventListener("click", () => newest && void download(m, newest, button));
+		return el("div", {
+			className: "ig-model",
+			attrs: { "data-ig-update": m.name }
+		}, el("div", {}, m.summary), newest ? el("div", { className: "ig-library-bar" }, button) : null);
+	}
+	check.addEventListener("click", () => {
+		check.disabled = true;
+		results.replaceChildren("Asking CivitAI…");
+		(async () => {
+			try {
+				const answer = await post("/intelligent-generation/updates", "Update check", {});
+				const shown = answer.models.filter((m) => m.newer.length || !m.found);
+				results.replaceChildren(...shown.map(item));
+				if (!shown.length) results.replaceChildren(answer.checked ? `All ${answer.checked} checked models are up to date.` : "No model is known to CivitAI yet: fetch metadata first.");
+				toast("success", "Update check", `${answer.checked} checked, ${answer.with_updates} with a newer version for the same base model.`);
+			} catch (error) {
+				results.replaceChildren();
+				report(error);
+			} finally {
+				check.disabled = false;
+			}
+		})();
+	});
+	return el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-updates-panel": "" }
+	}, el("summary", {}, el("span", { className: "ig-model-title" }, "Updates")), el("p", { className: "ig-muted" }, "Newer versions for the same base model of the models CivitAI knows. Only their CivitAI model ids are sent; nothing downloads without your confirmation."), el("div", { className: "ig-library-bar" }, check), results);
 }
 // web/src/library_tab.ts
 var TAB_ID = "intelligent-generation-library";
@@ -822,7 +897,7 @@ function mount(container) {
 	container.replaceChildren(el("div", {
 		className: "ig-library",
 		attrs: { "data-ig-library": "" }
-	}, el("div", { className: "ig-library-bar" }, search), el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll), statsPanel(reportError), duplicates, downloadPanel(() => baseModels(state.models), reportError, reload), progress, status, list));
+	}, el("div", { className: "ig-library-bar" }, search), el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll), statsPanel(reportError), duplicates, updatesPanel(reportError, reload), downloadPanel(() => baseModels(state.models), reportError, reload), progress, status, list));
 	view = {
 		search,
 		kind,

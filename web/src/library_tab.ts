@@ -20,6 +20,7 @@ import {
 } from "./library_api";
 import { downloadPanel } from "./download_panel";
 import { duplicatesPanel } from "./duplicates_panel";
+import { updatesPanel } from "./updates_panel";
 import { statsPanel } from "./stats_panel";
 import { toast } from "./toast";
 
@@ -199,7 +200,7 @@ function mount(container: HTMLElement): void {
     el("div", { className: "ig-library", attrs: { "data-ig-library": "" } },
       el("div", { className: "ig-library-bar" }, search),
       el("div", { className: "ig-library-bar" }, kind, base, refresh, fetchAll),
-      statsPanel(reportError), duplicates, downloadPanel(() => baseModels(state.models), reportError, reload),
+      statsPanel(reportError), duplicates, updatesPanel(reportError, reload), downloadPanel(() => baseModels(state.models), reportError, reload),
       progress, status, list),
   );
   view = { search, kind, base, fetchAll, status, progress, list, duplicates };
