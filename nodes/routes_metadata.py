@@ -8,6 +8,9 @@
   hashed, hash_cache_hits, found, not_found, errors, requests) plus the job; 409 while another
   fetch runs. The fetch goes on if the client disconnects.
 - GET  /intelligent-generation/metadata/fetch: the current or last job (after a page reload).
+- POST /intelligent-generation/models/{kind}/{name}/name-search {"confirm"?, "host"?}: for a file CivitAI does
+  not know by its hash, a search by the file's stem; without "confirm": true it answers what it would send
+  ({"status": "planned", "sent": {query, types, baseModels}}) and sends nothing.
 - POST /intelligent-generation/updates {"host"?}: newer CivitAI versions, for the same base model, of the models
   whose record knows their CivitAI ids (only those ids are sent); a job like a fetch. Nothing is downloaded.
 - POST /intelligent-generation/duplicates: hashes the files that may be copies of each other (one size and
@@ -37,7 +40,9 @@ from ..services.hashing import HashCache
 from ..services.library import KINDS, Library, describe
 from ..services.metadata_fetch import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
 from ..services.model_records import load_record, public_view
-from ..services.online import OnlineSettings, SettingsError
+from ..services.name_lookup import planned as planned_search
+from ..services.name_lookup import search_by_name
+from ..services.online import OnlineError, OnlineSettings, SettingsError
 from ..services.updates import check_updates, known_on_civitai
 from .common import cache_dir, editor_only, load_library, lookup_request
 from .metadata_fetcher import online_settings
@@ -222,6 +227,32 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
         if final["state"] != "done":
             return web.json_response({"error": f"metadata fetch failed: {final['error']}", "job": final}, status=500)
         return web.json_response({**final["counts"], "job": final})
+
+    @routes.post(PREFIX + "/models/{kind}/{name:.+}/name-search")
+    @editor_only
+    async def post_name_search(request: web.Request) -> web.Response:
+        """Search CivitAI by the file's stem, for a model ComfyUI lists. Without "confirm": true it answers what
+        it would send and sends nothing; with it, sends exactly that and answers the candidates."""
+        kind, name = request.match_info["kind"], request.match_info["name"]
+        body = await lookup_request(request)
+        if isinstance(body, str):
+            return _error(400, body)
+        path = resolve(kind, name)
+        entry = await asyncio.to_thread(lambda: load_library().find(kind, name)) if path else None
+        if entry is None:
+            return _error(404, f"no {kind} model named {name!r}")
+        try:
+            settings = online_settings(body.get("host"))
+            plan = planned_search(entry, settings)
+        except (SettingsError, ValueError) as exc:
+            return _error(400, f"nothing was sent: {exc}")
+        if body.get("confirm") is not True:
+            return web.json_response({"status": "planned", **plan.to_dict()})
+        try:
+            found = await asyncio.to_thread(search_by_name, entry, settings)
+        except OnlineError as exc:
+            return _error(502, f"CivitAI search failed: {exc}")
+        return web.json_response({"status": "searched", **found.to_dict()})
 
     @routes.post(PREFIX + "/updates")
     @editor_only

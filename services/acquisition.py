@@ -148,7 +148,7 @@ def search_candidates(
     for site in sites:
         try:
             if site == "civitai":
-                found += _civitai(concept, kind, family, base, session)
+                found += civitai_search(concept, kind, family, base, session)
             elif site == "huggingface":
                 found += _huggingface(concept, kind, family, base, session)
         except OnlineError as exc:
@@ -188,7 +188,10 @@ def _why(fit: float, base: str | None, exact: bool, downloads: int, size: int | 
     return f"{named}; {made}; {downloads:,} downloads; {human_size(size)}"
 
 
-def _civitai(concept: str, kind: str, family: str, base: str | None, session: HardenedSession) -> list[Candidate]:
+def civitai_search(concept: str, kind: str, family: str, base: str | None,
+                   session: HardenedSession) -> list[Candidate]:
+    """CivitAI's model search for `concept` (a concept name; or a file's stem the user agreed to send,
+    name_lookup.py), of one type and base model."""
     root = session.settings.civitai_url.rstrip("/")
     params = [("query", concept), ("types", CIVITAI_TYPES[kind])]
     if base:

@@ -500,6 +500,27 @@ const scenarios = {
     return { body, toast, items, question };
   },
 
+  // A LoRA CivitAI did not find by its hash (the library fetch template looked it up): searched by its file
+  // name only after the dialog said what would be sent.
+  async nameSearch() {
+    const root = page.locator("[data-ig-library]");
+    await root.getByRole("searchbox").fill("neon_city_sd15.safetensors");
+    const item = root.locator('[data-ig-model="loras/neon_city_sd15.safetensors"]');
+    await item.locator("summary").click();
+    let question = null;
+    page.once("dialog", (d) => {
+      question = d.message();
+      return d.accept();
+    });
+    await item.locator("[data-ig-name-search]").click();
+    const results = item.locator("[data-ig-name-results]");
+    await results.filter({ hasText: /./ }).waitFor();
+    const text = await results.innerText();
+    await item.locator("summary").click();
+    await root.getByRole("searchbox").fill("");
+    return { question, text };
+  },
+
   // Online candidates for a concept (the loopback CivitAI), one downloaded after the confirmation, with
   // progress; the library lists it at once.
   async download() {

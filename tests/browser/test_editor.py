@@ -313,6 +313,14 @@ def test_library_tab_offers_a_newer_version_for_the_same_base_model(seen: dict[s
     assert asked and all(r.query["ids"] == ["77"] for r in asked)
 
 
+def test_a_search_by_name_says_what_it_sends_first(seen: dict[str, Any], civitai: FakeCivitai) -> None:
+    result = scenario(seen, "nameSearch")
+    assert '"neon_city_sd15"' in result["question"] and "SD 1.5" in result["question"]
+    assert result["text"] == 'Nothing on CivitAI is named like "neon_city_sd15".'
+    asked = [r for r in civitai.requests if r.query.get("query") == ["neon_city_sd15"]]
+    assert len(asked) == 1 and asked[0].query["types"] == ["LORA"]
+
+
 def test_library_tab_finds_and_downloads_a_model_after_asking(seen: dict[str, Any], civitai: FakeCivitai,
                                                                server: ComfyServer, pixel_lora: bytes) -> None:
     result = scenario(seen, "download")

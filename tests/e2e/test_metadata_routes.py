@@ -172,3 +172,23 @@ def test_updates_are_checked_for_the_same_base_model_with_model_ids_only(lookup_
         assert "cat_ears" not in json.dumps([asked.path, asked.query]).lower()
     finally:
         del civitai.versions[:2]
+
+
+def test_a_search_by_name_says_what_it_sends_and_sends_only_that(lookup_server: ComfyServer,
+                                                                 civitai: FakeCivitai) -> None:
+    """The XL cat-ears LoRA is not known by its hash: a search by its stem is planned without sending anything,
+    then, confirmed, sends exactly the stem, the type and the base model."""
+    civitai.requests.clear()
+    path = "/intelligent-generation/models/loras/cat_ears_xl.safetensors/name-search"
+    status, plan = call(lookup_server, "POST", path, {})
+    assert status == 200 and plan["status"] == "planned" and civitai.requests == []
+    assert plan["sent"] == {"query": "cat_ears_xl", "types": "LORA", "baseModels": "SDXL 1.0"}
+    status, found = call(lookup_server, "POST", path, {"confirm": True})
+    assert status == 200 and found["status"] == "searched" and found["sent"] == plan["sent"]
+    [asked] = civitai.requests
+    assert asked.path == "/api/v1/models"
+    assert {k: v for k, v in asked.query.items() if k in plan["sent"]} == {k: [v] for k, v in plan["sent"].items()}
+    assert set(asked.query) <= {"query", "types", "baseModels", "sort", "limit"}
+    assert call(lookup_server, "POST", "/intelligent-generation/models/loras/..%2F..%2Fcomfyui.log/name-search",
+                {"confirm": True})[0] == 404
+    assert len(civitai.requests) == 1

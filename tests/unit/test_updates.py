@@ -79,3 +79,14 @@ def test_a_hundred_models_go_in_one_request(tmp_path: Path) -> None:
         checks = check_updates([_known(i, i * 10) for i in range(1, 151)], _settings(civitai))
         assert len(civitai.requests) == 2
     assert all([n.version_id for n in c.newer] == [c.known.model_id * 10 + 1] for c in checks)
+
+
+def test_a_search_by_name_plans_the_stem_type_and_base_only() -> None:
+    from services.name_lookup import planned, stem_of
+
+    entry = ModelEntry(kind="loras", name="styles/pixelArt_v2.safetensors", path="/private/x.safetensors", size=1,
+                       base_model="Pony", family="sdxl")
+    plan = planned(entry, OnlineSettings())
+    assert stem_of(entry) == "pixelArt_v2"
+    assert plan.sent == {"query": "pixelArt_v2", "types": "LORA", "baseModels": "Pony"}
+    assert "private" not in json.dumps(plan.to_dict())

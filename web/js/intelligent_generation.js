@@ -222,6 +222,55 @@ async function fetchMetadata(target) {
 function onServerEvent(type, handler) {
 	api.addEventListener(type, (event) => handler(event.detail));
 }
+// web/src/name_search.ts
+async function ask(m, confirm) {
+	const name = m.name.split("/").map(encodeURIComponent).join("/");
+	const response = await api.fetchApi(`/intelligent-generation/models/${encodeURIComponent(m.kind)}/${name}/name-search`, {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify({ confirm })
+	});
+	if (!response.ok) throw await failure(response, "Search by name", "Restart ComfyUI after installing or updating Intelligent Generation.");
+	return await response.json();
+}
+function link(url, text) {
+	if (!/^https?:\/\/[^/]+\//.test(url)) return el("span", {}, text);
+	return el("a", { attrs: {
+		href: url,
+		target: "_blank",
+		rel: "noopener noreferrer"
+	} }, text);
+}
+/** The button and where its answers go; only for files CivitAI did not find by hash. */
+function nameSearch(m, report) {
+	if (m.online.status !== "not_found" || ![
+		"loras",
+		"checkpoints",
+		"vae"
+	].includes(m.kind)) return null;
+	const results = el("div", { attrs: { "data-ig-name-results": "" } });
+	const button = el("button", {
+		title: "CivitAI does not know this file's hash: search it by its file name",
+		attrs: { "data-ig-name-search": "" }
+	}, "Search CivitAI by name");
+	button.addEventListener("click", () => {
+		button.disabled = true;
+		(async () => {
+			try {
+				const plan = await ask(m, false);
+				const base = plan.sent.baseModels ? `, base model ${plan.sent.baseModels}` : "";
+				if (!window.confirm(`This sends "${plan.sent.query}" (type ${plan.sent.types}${base}) to ${plan.site}, and nothing else. Send it?`)) return;
+				const found = await ask(m, true);
+				results.replaceChildren(...found.candidates.length ? found.candidates.map((c) => el("div", { attrs: { "data-ig-name-candidate": c.name } }, link(c.page, `${c.name} ${c.version}`), ` (${c.base_model ?? "base unknown"})`)) : [`Nothing on CivitAI is named like "${found.sent.query}".`]);
+			} catch (error) {
+				report(error);
+			} finally {
+				button.disabled = false;
+			}
+		})();
+	});
+	return el("div", {}, el("div", { className: "ig-library-bar" }, button), results);
+}
 // web/src/library_item.ts
 function day(iso) {
 	return iso ? iso.slice(0, 10) : "unknown date";
@@ -299,7 +348,7 @@ function modelItem(m, options) {
 	const item = el("details", {
 		className: "ig-model",
 		attrs: { "data-ig-model": `${m.kind}/${m.name}` }
-	}, summary, details(m), fetchOne);
+	}, summary, details(m), fetchOne, nameSearch(m, options.report));
 	item.open = options.open;
 	item.addEventListener("toggle", () => options.onToggle(item.open));
 	return item;
@@ -776,7 +825,8 @@ function itemFor(m) {
 		onFetch: () => void runFetch({
 			kind: m.kind,
 			name: m.name
-		}, m.title || m.name)
+		}, m.title || m.name),
+		report: reportError
 	});
 }
 function renderList() {

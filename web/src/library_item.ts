@@ -3,6 +3,7 @@
 import { el } from "./dom";
 import { previewURL, type ModelInfo } from "./library_api";
 import { KIND_LABELS } from "./library_filter";
+import { nameSearch } from "./name_search";
 
 function day(iso: string | null): string {
   return iso ? iso.slice(0, 10) : "unknown date";
@@ -54,6 +55,7 @@ export interface ItemOptions {
   fetching: boolean; // a fetch runs: the button waits
   onToggle: (open: boolean) => void;
   onFetch: () => void;
+  report: (error: unknown) => void;
 }
 
 // CivitAI's R and above (nsfwLevel 4, 8, 16) show blurred until clicked (services/previews.BLUR_FROM).
@@ -92,7 +94,7 @@ export function modelItem(m: ModelInfo, options: ItemOptions): HTMLElement {
   fetchOne.disabled = options.fetching;
   fetchOne.addEventListener("click", options.onFetch);
   const item = el("details", { className: "ig-model", attrs: { "data-ig-model": `${m.kind}/${m.name}` } },
-    summary, details(m), fetchOne);
+    summary, details(m), fetchOne, nameSearch(m, options.report));
   item.open = options.open;
   item.addEventListener("toggle", () => options.onToggle(item.open));
   return item;

@@ -79,6 +79,7 @@ function itemFor(m: ModelInfo): HTMLElement {
     fetching: state.fetching !== null,
     onToggle: (open) => (open ? state.open.add(key) : state.open.delete(key)),
     onFetch: () => void runFetch({ kind: m.kind, name: m.name }, m.title || m.name),
+    report: reportError,
   });
 }
 
