@@ -14,6 +14,7 @@ from ..services.hashing import HashCache
 from ..services.library import KINDS, Library, describe
 from ..services.metadata_fetch import FetchOptions, FetchReport, FetchTarget, fetch_metadata, targets_from_library
 from ..services.online import CIVITAI_HOSTS, OnlineSettings, SettingsError, settings_for
+from ..services.previews import LEVELS
 from ..services.settings import read_settings, settings_file
 from ..services.updates import check_updates as check_for_updates
 from ..services.updates import known_on_civitai
@@ -34,6 +35,11 @@ def online_settings(host: str | None = None) -> OnlineSettings:
     host given here when one is, and the base-URL environment variables documented in the README."""
     pack = read_settings(settings_file(folder_paths.get_user_directory()))
     return settings_for(host or pack.lookup_host, pack.lookup_proxy, os.environ)
+
+
+def preview_level() -> int:
+    """The StorePreviews setting as CivitAI's nsfwLevel to keep example images up to (0: keep none)."""
+    return LEVELS.get(read_settings(settings_file(folder_paths.get_user_directory())).store_previews, 0)
 
 
 def targets_for(scope: str, selection: dict | None, lora_plan: dict | None, model: str) -> list[FetchTarget]:
@@ -188,7 +194,8 @@ class MetadataFetcher(io.ComfyNode):
                 raise ValueError(f"Metadata Fetcher: online settings not usable, nothing was sent: {exc}") from exc
         report = fetch_metadata(
             targets_for(scope, selection, lora_plan, model), cache_dir(), settings,
-            FetchOptions(online=online_lookup, write_sidecars=write_sidecars), progress=progress,
+            FetchOptions(online=online_lookup, write_sidecars=write_sidecars, preview_max_nsfw=preview_level()),
+            progress=progress,
         )
         texts.append(explain(report, online_lookup, settings))
         if check_updates:

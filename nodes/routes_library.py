@@ -22,10 +22,10 @@ import folder_paths
 from aiohttp import web
 
 from ..services.duplicates import find_copies, summary
-from ..services.hashing import read_cache, still_current
+from ..services.hashing import HashCache, read_cache, still_current
 from ..services.library import Library
 from ..services.model_records import RECORDS_FOLDER, load_record
-from ..services.previews import MAX_PREVIEW_BYTES, content_type
+from ..services.previews import MAX_PREVIEW_BYTES, PREVIEWS_FOLDER, content_type, stored_preview, stored_previews
 from ..services.settings import DEFAULT_USER, read_settings, settings_file
 from .common import cache_dir, library_folders, load_library
 from .routes_metadata import resolve
@@ -53,27 +53,39 @@ def library_listing(library: Library, cache: Path) -> dict[str, Any]:
     server."""
     models = []
     known = read_cache(cache)  # one query for the whole library; listing never hashes
+    kept = stored_previews(cache)  # one folder listing
     for entry in library.entries:
         item = {name: getattr(entry, name) for name in FIELDS}
         sha = still_current(entry.path, known.get(entry.path))
         item["sha256"] = sha
         item["online"] = online_view(load_record(cache, sha) if sha else None)
         item["copy_of"] = library.copies.get((entry.kind, entry.name))
-        item["preview"] = bool(entry.preview)  # served by GET .../models/{kind}/{name}/preview
+        # Served by GET .../models/{kind}/{name}/preview: the image beside it, else an example image kept for it.
+        stored = kept.get(sha) if sha and not entry.preview else None
+        item["preview"] = bool(entry.preview or stored)
+        if stored:
+            item["preview_nsfw"] = stored[1]
         models.append(item)
     copies = find_copies(library.entries, known)
     return {"models": models, "duplicates": [group.to_dict() for group in copies], "duplicate_summary": summary(copies)}
 
 
 def preview_file(kind: str, name: str) -> tuple[str, str] | None:
-    """(path, content type) of the preview image of a model ComfyUI lists, if it has one that is a regular image
-    file of a sane size; None otherwise."""
+    """(path, content type) of the preview image of a model ComfyUI lists: the one another tool left beside it,
+    else the example image a lookup kept for it (StorePreviews); a regular image file of a sane size, or None."""
     path = resolve(kind, name)
     entry = load_library().find(kind, name) if path else None
-    if path is None or entry is None or not entry.preview or os.path.realpath(entry.path) != os.path.realpath(path):
+    if path is None or entry is None or os.path.realpath(entry.path) != os.path.realpath(path):
         return None
-    image = os.path.join(os.path.dirname(path), entry.preview)
-    mime = content_type(entry.preview)
+    if entry.preview:
+        image = os.path.join(os.path.dirname(path), entry.preview)
+    else:
+        hashes = HashCache(cache_dir()).get(entry.path)  # one row: thumbnails are asked one by one
+        stored = stored_preview(cache_dir(), hashes.sha256) if hashes else None
+        if stored is None:
+            return None
+        image = stored[0]
+    mime = content_type(image)
     try:
         st = os.stat(image)
     except OSError:
@@ -104,7 +116,7 @@ class Listing:
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
-        self.made: tuple[Library, tuple[int, int], bytes] | None = None
+        self.made: tuple[Library, tuple[int, ...], bytes] | None = None
         self.checked_at = 0.0
         self.quick: tuple[int, ...] = ()
         self.tagged: tuple[bytes, str] | None = None
@@ -119,7 +131,9 @@ class Listing:
             # Reading headers and sidecars blocks; keep the event loop (and the websocket) responsive.
             library = await asyncio.to_thread(load_library)
             self.checked_at, self.quick = time.monotonic(), quick
-            hashes = (_stamp(cache_dir() / "hashes.sqlite"), _stamp(cache_dir() / "hashes.sqlite-wal"))  # WAL writes there
+            # What the listing reads beside the library: the hash cache (WAL writes there) and the kept previews.
+            hashes = (_stamp(cache_dir() / "hashes.sqlite"), _stamp(cache_dir() / "hashes.sqlite-wal"),
+                      _stamp(cache_dir() / PREVIEWS_FOLDER))
             if self.made and self.made[0] is library and self.made[1] == hashes:
                 return self.made[2]
             made = await asyncio.to_thread(lambda: json.dumps(library_listing(library, cache_dir())).encode())
@@ -135,9 +149,10 @@ class Listing:
 
 
 def _quick_stamp() -> tuple[int, ...]:
-    """What the pack's own changes touch: the hash cache, our records, and each model folder's own entries."""
+    """What the pack's own changes touch: the hash cache, our records, kept previews, and each model folder's own
+    entries."""
     cache = cache_dir()
-    paths = [cache / "hashes.sqlite", cache / "hashes.sqlite-wal", cache / RECORDS_FOLDER,
+    paths = [cache / "hashes.sqlite", cache / "hashes.sqlite-wal", cache / RECORDS_FOLDER, cache / PREVIEWS_FOLDER,
              *(folder for folders in library_folders().values() for folder in folders)]
     return tuple(_stamp(path) for path in paths)
 

@@ -45,7 +45,7 @@ from ..services.name_lookup import search_by_name
 from ..services.online import OnlineError, OnlineSettings, SettingsError
 from ..services.updates import check_updates, known_on_civitai
 from .common import cache_dir, editor_only, load_library, lookup_request
-from .metadata_fetcher import online_settings
+from .metadata_fetcher import online_settings, preview_level
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ class FetchJobs:
 def fetch_work(targets: Callable[[], list[FetchTarget]], settings: OnlineSettings,
                write_sidecars: bool) -> Callable[[Callable[[str, int, int], None]], dict[str, Any]]:
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
-        report = fetch_metadata(targets(), cache_dir(), settings, FetchOptions(write_sidecars=write_sidecars),
+        report = fetch_metadata(targets(), cache_dir(), settings,
+                                FetchOptions(write_sidecars=write_sidecars, preview_max_nsfw=preview_level()),
                                 progress=progress)
         return {"counts": report.counts.to_dict(),
                 "results": [{"kind": r.target.kind, "name": r.target.name, "outcome": r.outcome, "errors": r.errors}

@@ -251,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
     p.add_argument("--proxy", help="socks5h://host:port (e.g. Tor) or http://host:port; fails closed")
     p.add_argument("--write-sidecars", action="store_true", help="also write <model>.ig.json next to each found model")
+    p.add_argument("--keep-previews", choices=["PG", "PG-13", "R", "X", "XXX"],
+                   help="also keep each found model's first example image rated at most this, in the cache folder")
     p.set_defaults(func=cmd_metadata)
 
     p = sub.add_parser("download", help="download one model (a CivitAI model version, or a Hugging Face repository "

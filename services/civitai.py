@@ -136,8 +136,25 @@ def fields_from_version(
         "recommended_parameters": example_images.settings(examples),
         "popularity": _popularity(version, model),
         "url": f"{base_url.rstrip('/')}/models/{model_id}?modelVersionId={version_id}" if model_id else None,
+        "images": _images(version.get("images")),
     }
     return fields, {"model_id": model_id, "version_id": version_id}
+
+
+MAX_IMAGES = 5
+
+
+def _images(images: Any) -> list[dict[str, Any]]:
+    """The first example images' addresses and ratings (for a preview kept on request: previews.py)."""
+    out: list[dict[str, Any]] = []
+    for image in images if isinstance(images, list) else []:
+        url = image.get("url") if isinstance(image, dict) else None
+        if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) < 2000:
+            out.append({"url": url, "nsfw_level": clean_int(image.get("nsfwLevel"), 0, 2**16),
+                        "type": clean_text(image.get("type"), 20) or "image"})
+        if len(out) >= MAX_IMAGES:
+            break
+    return out
 
 
 def is_checkpoint(*parts: dict[str, Any]) -> bool:

@@ -25,6 +25,7 @@ from .hashing import FileHashes, HashCache, hash_many
 from .huggingface import HuggingFaceClient, fields_from_model, repo_from_metadata, repo_from_path
 from .library import Library
 from .online import HardenedSession, OnlineError, OnlineSettings
+from .previews import LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class FetchCounts:
     not_found: int = 0
     errors: int = 0
     requests: int = 0
+    previews: int = 0  # example images kept as previews this run
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -91,6 +93,7 @@ class FetchOptions:
     workers: int | None = None
     with_blake3: bool = False
     huggingface: bool = True
+    preview_max_nsfw: int = 0  # keep the first example image rated at most this as the preview (0: never)
 
 
 def targets_from_library(library: Library, kinds: Iterable[str] | None = None) -> list[FetchTarget]:
@@ -160,6 +163,8 @@ def fetch_metadata(
             run.civitai()
             if options.huggingface:
                 run.huggingface()
+            if options.preview_max_nsfw:
+                counts.previews = run.keep_previews()
         finally:
             counts.requests = session.log.requests
             if own:
@@ -285,6 +290,23 @@ class _OnlineRun:
                 self._save(sha, "civitai", True, fields, {"host": self.settings.civitai_url, **ids})
             self._step(batch)
 
+    def keep_previews(self) -> int:
+        """For each found model without a kept preview, its first example image within the rating asked for."""
+        from .previews import first_example, keep_example, stored_preview
+
+        kept = 0
+        for sha in self.by_sha:
+            civitai = (self.stored.get(sha) or {}).get("lookups", {}).get("civitai") or {}
+            image = first_example((civitai.get("fields") or {}).get("images"), self.options.preview_max_nsfw)
+            if image is None or stored_preview(self.cache_dir, sha):
+                continue
+            try:
+                keep_example(self.civitai_client.session, self.cache_dir, sha, image)
+                kept += 1
+            except (OnlineError, OSError) as exc:  # a preview is a nicety: the lookup stands
+                log.warning("Intelligent Generation: example image not kept: %s", exc)
+        return kept
+
     def huggingface(self) -> None:
         clock = self.now()
         for sha, group in self.by_sha.items():
@@ -359,7 +381,8 @@ def run_command(args: Any) -> int:
     line = ProgressLine(sys.stderr)
     try:
         report = fetch_metadata(targets_from_library(library), args.cache_dir, settings,
-                                FetchOptions(write_sidecars=args.write_sidecars), progress=line)
+                                FetchOptions(write_sidecars=args.write_sidecars,
+                                             preview_max_nsfw=LEVELS.get(args.keep_previews or "", 0)), progress=line)
     finally:
         line.end()
     for result in report.results:

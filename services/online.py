@@ -365,18 +365,22 @@ class HardenedSession:
             url = target
         raise OnlineError("redirect", f"more than {MAX_REDIRECTS} redirects")
 
-    def open_download(self, url: str, offset: int = 0, secret: Secret | None = None) -> requests.Response:
+    def open_download(self, url: str, offset: int = 0, secret: Secret | None = None,
+                      from_download_host: bool = False) -> requests.Response:
         """GET a file as a stream, from byte `offset` on (a Range request), for the caller to read and close.
 
-        The first URL must be a configured host; redirects are followed to those and to the services'
-        download hosts only. `secret` is sent only to its own origin. No compression is asked for, so
+        The first URL must be a configured host (with `from_download_host`, one of the services' download
+        hosts); redirects are followed to those and to the download hosts only. `secret` is sent only to its own origin. No compression is asked for, so
         offsets are file offsets. Waits and retries as get_json does (429, 5xx, refused connections);
         answers 200, 206, or 416 (nothing left after `offset`); else raises OnlineError: "auth" for 401
         and 403, "not_found" for 404 and 410, "http" for the rest.
         """
         import requests
 
-        self._check_url(url)
+        if not from_download_host:
+            self._check_url(url)
+        elif not download_host_allowed(url, self.settings):  # an example image: CivitAI's image host
+            raise OnlineError("host", f"refused to contact {urlsplit(url).hostname}: not a download host")
         headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"

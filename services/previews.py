@@ -33,3 +33,69 @@ def local_preview(model_path: str, present: frozenset[str] | None = None) -> str
 
 def content_type(file_name: str) -> str | None:
     return CONTENT_TYPES.get(os.path.splitext(file_name)[1].lower())
+
+
+# Example images kept as previews (opt-in, the StorePreviews setting): in the cache folder, never beside the model.
+PREVIEWS_FOLDER = "previews"
+LEVELS = {"PG": 1, "PG-13": 2, "R": 4, "X": 8, "XXX": 16}  # CivitAI's nsfwLevel flags
+_SUFFIX_OF = {"image/png": ".png", "image/jpeg": ".jpeg", "image/webp": ".webp", "image/gif": ".gif"}
+
+
+def stored_previews(cache_dir: str | os.PathLike[str]) -> dict[str, tuple[str, int]]:
+    """SHA-256 -> (path, nsfwLevel) of every example image kept as a preview: one folder listing."""
+    folder = os.path.join(cache_dir, PREVIEWS_FOLDER)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return {}
+    kept: dict[str, tuple[str, int]] = {}
+    for name in names:
+        sha, _, rest = name.partition(".")
+        level, _, suffix = rest.partition(".")
+        if len(sha) == 64 and level.isdigit() and "." + suffix in _SUFFIX_OF.values():
+            kept[sha] = (os.path.join(folder, name), int(level))
+    return kept
+
+
+def stored_preview(cache_dir: str | os.PathLike[str], sha256: str) -> tuple[str, int] | None:
+    """(path, nsfwLevel) of the example image kept for a file's SHA-256, if one was kept."""
+    return stored_previews(cache_dir).get(sha256)
+
+
+def first_example(images: object, max_level: int) -> dict[str, object] | None:
+    """The first still image rated at most `max_level` (an unrated one counts as unknown: skipped)."""
+    for image in images if isinstance(images, list) else []:
+        if not isinstance(image, dict):
+            continue
+        level = image.get("nsfw_level")
+        if isinstance(level, int) and 0 < level <= max_level and image.get("type") == "image":
+            return dict(image)
+    return None
+
+
+def keep_example(session: object, cache_dir: str | os.PathLike[str], sha256: str, image: dict[str, object]) -> str:
+    """Download one example image (through the hardened session, from a download host only, at most
+    MAX_PREVIEW_BYTES, an image type) into the cache as `<sha256>.<level><suffix>`; written whole or not at all."""
+    from .online import OnlineError
+
+    url, level = str(image["url"]), int(image["nsfw_level"])  # type: ignore[call-overload]
+    response = session.open_download(url, from_download_host=True)  # type: ignore[attr-defined]
+    try:
+        suffix = _SUFFIX_OF.get(response.headers.get("Content-Type", "").split(";")[0].strip().lower())
+        if suffix is None:
+            raise OnlineError("not_a_file", "the example image is not a PNG, JPEG, WebP or GIF")
+        data = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            data += chunk
+            if len(data) > MAX_PREVIEW_BYTES:
+                raise OnlineError("too_large", f"the example image is over {MAX_PREVIEW_BYTES // 2**20} MB")
+    finally:
+        response.close()
+    folder = os.path.join(cache_dir, PREVIEWS_FOLDER)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{sha256}.{level}{suffix}")
+    partial = path + ".part"
+    with open(partial, "wb") as f:
+        f.write(data)
+    os.replace(partial, path)
+    return path

@@ -24,6 +24,8 @@ DEFAULT_USER = "default"  # ComfyUI's user when it runs without --multi-user
 LOOKUP_HOSTS = ("https://civitai.com", "https://civitai.red")
 QUALITIES = ("fast", "balanced", "high", "ultra")
 PICKLE_OVER_HTTP = ("refuse", "allow")
+# Store a fetched model's first example image as its preview, up to this CivitAI rating ("off": never).
+STORE_PREVIEWS = ("off", "PG", "PG-13", "R", "X", "XXX")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class PackSettings:
     quality: str = "balanced"
     # Whether the editor's download route may fetch pickle files (.ckpt, .pt, .bin: they can run code).
     download_pickle_over_http: str = PICKLE_OVER_HTTP[0]
+    store_previews: str = STORE_PREVIEWS[0]
 
     def to_ids(self) -> dict[str, Any]:
         """Setting id -> value, as the frontend names them."""
@@ -54,6 +57,7 @@ SETTING_IDS = {
     "naming_mode": "IntelligentGeneration.Save.NamingMode",
     "quality": "IntelligentGeneration.Generation.Quality",
     "download_pickle_over_http": "IntelligentGeneration.Download.PickleOverHttp",
+    "store_previews": "IntelligentGeneration.Lookup.StorePreviews",
 }
 
 # A stored value outside these choices (an older version, a hand edit) falls back to the default.
@@ -62,6 +66,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "naming_mode": MODES,
     "quality": QUALITIES,
     "download_pickle_over_http": PICKLE_OVER_HTTP,
+    "store_previews": STORE_PREVIEWS,
 }
 
 

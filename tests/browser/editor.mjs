@@ -167,7 +167,7 @@ const explanationLayout = () => page.evaluate(() => {
 });
 
 const SETTING_IDS = ["Ollama.URL", "Ollama.Model", "Ollama.KeepAlive", "Lookup.Host", "Lookup.Proxy",
-  "Save.NamingMode", "Generation.Quality", "Download.PickleOverHttp"].map((n) => `IntelligentGeneration.${n}`);
+  "Save.NamingMode", "Generation.Quality", "Download.PickleOverHttp", "Lookup.StorePreviews"].map((n) => `IntelligentGeneration.${n}`);
 
 const serverSettings = async () => (await serverJson("/intelligent-generation/settings")).body?.settings;
 

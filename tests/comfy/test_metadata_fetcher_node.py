@@ -70,7 +70,7 @@ def test_online_selection_lookup_fills_records_and_trigger_words(node_classes: d
     assert triggers == "cat ears, nekomimi"
     metadata = json.loads(metadata_json)
     assert metadata["counts"] == {"files": 2, "hashed": 0, "hash_cache_hits": 2, "found": 1, "not_found": 1,
-                                  "errors": 0, "requests": 2}
+                                  "errors": 0, "requests": 2, "previews": 0}
     lora = metadata["models"][1]
     assert lora["record"]["name"] == "Cat Ears" and lora["record"]["tags"] == ["animal ears"]
     assert "fields" not in lora["record"]["lookups"]["civitai"]

@@ -150,6 +150,19 @@ def test_a_preview_image_beside_a_model_is_served_and_nothing_else_is(lookup_ser
             assert refused.value.code == 404, path
     finally:
         preview.unlink()
+    # Without one beside it, the example image a lookup kept (StorePreviews) is the preview.
+    sha = hashlib.sha256((loras / LORA).read_bytes()).hexdigest()
+    kept = lookup_server.base / "user" / "intelligent_generation" / "previews" / f"{sha}.2.png"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    write_png(kept, 4, 4, {})
+    try:
+        status, listing = call(lookup_server, "GET", "/intelligent-generation/library")
+        [item] = [m for m in listing["models"] if m["name"] == LORA]
+        assert item["preview"] is True and item["preview_nsfw"] == 2
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.read() == kept.read_bytes()
+    finally:
+        kept.unlink()
 
 
 def test_updates_are_checked_for_the_same_base_model_with_model_ids_only(lookup_server: ComfyServer,

@@ -169,6 +169,7 @@ class FakeCivitai(LoopbackApi):
         self.api_key = api_key
         self.key_required = set(key_required or ())
         self.storage = storage
+        self.images: dict[str, tuple[bytes, str]] = {}  # /images/{name} -> (bytes, content type): example images
 
     def respond(self, request: Request, body: Any) -> tuple[int, Any]:
         path, query = request.path, request.query
@@ -178,6 +179,9 @@ class FakeCivitai(LoopbackApi):
             wanted = int(path[len(VERSIONS):])
             version = next((v for v in self.versions if v["id"] == wanted), None)
             return (200, version) if version else (404, {"error": f"No version with id {wanted}"})
+        if request.method == "GET" and path.startswith("/images/") and path[len("/images/"):] in self.images:
+            data, content_type = self.images[path[len("/images/"):]]
+            return 200, Raw(data, content_type)
         if request.method == "GET" and path.startswith(DOWNLOAD) and path[len(DOWNLOAD):].isdigit():
             return self._download(int(path[len(DOWNLOAD):]), request)
         return super().respond(request, body)

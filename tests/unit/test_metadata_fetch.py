@@ -25,7 +25,7 @@ from services.online import USER_AGENT, HardenedSession, OnlineSettings
 
 T0 = 1_800_000_000.0  # a fixed "now" for record expiry
 HOUR = 3600.0
-KEYS = ["files", "hashed", "hash_cache_hits", "found", "not_found", "errors", "requests"]
+KEYS = ["files", "hashed", "hash_cache_hits", "found", "not_found", "errors", "requests", "previews"]
 
 
 @dataclass
@@ -106,7 +106,7 @@ def test_bulk_run_asks_once_per_batch_and_model_and_stores_our_records(
     cache = tmp_path / "cache"
     report, _ = run(library.targets(), cache, civitai)
     assert counts(report) == {"files": 4, "hashed": 4, "hash_cache_hits": 0, "found": 3, "not_found": 1,
-                              "errors": 0, "requests": 3}
+                              "errors": 0, "requests": 3, "previews": 0}
     assert [(r.method, r.path) for r in civitai.requests[:1]] == [("POST", "/api/v1/model-versions/by-hash")]
     assert sorted(r.path for r in civitai.requests[1:]) == ["/api/v1/models/11", "/api/v1/models/12"]
     assert sorted(civitai.requests[0].json()) == sorted(library.sha(k) for k in library.files)
@@ -136,7 +136,7 @@ def test_bulk_run_asks_once_per_batch_and_model_and_stores_our_records(
 
     again, _ = run(library.targets(), cache, civitai, now=T0 + HOUR)
     assert counts(again) == {"files": 4, "hashed": 0, "hash_cache_hits": 4, "found": 3, "not_found": 1,
-                             "errors": 0, "requests": 0}
+                             "errors": 0, "requests": 0, "previews": 0}
     assert len(civitai.requests) == 3
 
 
@@ -174,7 +174,7 @@ def test_batches_hold_at_most_100_hashes(tmp_path: Path) -> None:
     assert [(r.method, len(r.json()) if r.method == "POST" else 1) for r in civitai.requests] == [
         ("POST", 100), ("GET", 1)]
     assert counts(report) == {"files": 101, "hashed": 101, "hash_cache_hits": 0, "found": 0, "not_found": 101,
-                              "errors": 0, "requests": 2}
+                              "errors": 0, "requests": 2, "previews": 0}
 
 
 FAULTS = {
@@ -253,7 +253,7 @@ def test_hugging_face_is_asked_only_for_named_repositories(tmp_path: Path, hf: F
     assert sorted(r.path for r in hf.requests) == ["/api/models/someone/alpha-lora", "/api/models/someone/alpha-lora",
                                                    "/api/models/someone/deleted"]
     assert counts(report) == {"files": 4, "hashed": 4, "hash_cache_hits": 0, "found": 2, "not_found": 2,
-                              "errors": 0, "requests": 5}
+                              "errors": 0, "requests": 5, "previews": 0}
     both = records.load_record(tmp_path / "cache", sha)
     assert both is not None and both["source"] == ["civitai", "huggingface"]
     assert both["name"] == "Test Model"  # CivitAI first
@@ -365,7 +365,7 @@ def test_command_line_prints_counts_as_one_json_line(library: Library, civitai: 
     summary = json.loads(line)
     assert list(summary) == KEYS
     assert summary == {"files": 4, "hashed": 4, "hash_cache_hits": 0, "found": 3, "not_found": 1, "errors": 0,
-                       "requests": 3}
+                       "requests": 3, "previews": 0}
     assert "hashing 100%" in err and "looking up 4/4 files" in err
     civitai.fail("/api/v1/model-versions/by-hash", Fault.html(), times=99)
     assert main([*argv, "--write-sidecars"]) == 0  # nothing due: no request, no failure

@@ -1151,7 +1151,8 @@ var SETTING_IDS = {
 	lookupProxy: "IntelligentGeneration.Lookup.Proxy",
 	namingMode: "IntelligentGeneration.Save.NamingMode",
 	quality: "IntelligentGeneration.Generation.Quality",
-	downloadPickleOverHttp: "IntelligentGeneration.Download.PickleOverHttp"
+	downloadPickleOverHttp: "IntelligentGeneration.Download.PickleOverHttp",
+	storePreviews: "IntelligentGeneration.Lookup.StorePreviews"
 };
 var PROXY_SCHEMES = [
 	"socks5h://",
@@ -1281,6 +1282,26 @@ var SETTINGS = [
 		type: "combo",
 		options: ["refuse", "allow"],
 		defaultValue: "refuse"
+	},
+	{
+		id: SETTING_IDS.storePreviews,
+		category: [
+			TAB,
+			"Online lookups",
+			"Previews"
+		],
+		name: "Keep an example image as the preview when a lookup finds a model",
+		tooltip: "off: never. Else the first of CivitAI's example images rated at most this (PG, PG-13, R, X, XXX) is downloaded from CivitAI's image host into the pack's cache, for the Model Library's thumbnails.",
+		type: "combo",
+		options: [
+			"off",
+			"PG",
+			"PG-13",
+			"R",
+			"X",
+			"XXX"
+		],
+		defaultValue: "off"
 	}
 ];
 // web/src/styles.ts

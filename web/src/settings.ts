@@ -18,6 +18,7 @@ export const SETTING_IDS = {
   namingMode: "IntelligentGeneration.Save.NamingMode",
   quality: "IntelligentGeneration.Generation.Quality",
   downloadPickleOverHttp: "IntelligentGeneration.Download.PickleOverHttp",
+  storePreviews: "IntelligentGeneration.Lookup.StorePreviews",
 } as const;
 
 // As services/online.py: socks5:// would resolve host names here, outside the proxy.
@@ -110,5 +111,15 @@ export const SETTINGS: SettingParams[] = [
     type: "combo",
     options: ["refuse", "allow"],
     defaultValue: "refuse",
+  },
+  {
+    id: SETTING_IDS.storePreviews,
+    category: [TAB, "Online lookups", "Previews"],
+    name: "Keep an example image as the preview when a lookup finds a model",
+    tooltip: "off: never. Else the first of CivitAI's example images rated at most this (PG, PG-13, R, X, XXX) is " +
+      "downloaded from CivitAI's image host into the pack's cache, for the Model Library's thumbnails.",
+    type: "combo",
+    options: ["off", "PG", "PG-13", "R", "X", "XXX"],
+    defaultValue: "off",
   },
 ];
