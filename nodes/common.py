@@ -36,6 +36,8 @@ def library_folders() -> dict[str, list[Path]]:
 
 SWEEP_S = 300.0  # how often a stat of every model file looks for files rewritten in place
 log = logging.getLogger(__name__)
+
+PREFIX = "/intelligent-generation"  # every route of the pack, also under /api (the frontend's fetchApi)
 _sweeper: list[threading.Thread] = []
 
 

@@ -32,13 +32,12 @@ from ..services import base_model as bases
 from ..services.acquisition import search_candidates, searchable, searchable_names
 from ..services.download import KINDS, DownloadError, DownloadRequest
 from ..services.online import HardenedSession, SettingsError
-from .common import editor_only, lookup_request, pack_settings
+from .common import PREFIX, editor_only, lookup_request, pack_settings
 from .download_model import Notify, run_download, send_event
 from .metadata_fetcher import online_settings
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/intelligent-generation"
 STATUS = {"target": 400, "folder": 400, "settings": 400, "needs_key": 403, "key_refused": 403, "auth": 403,
           "not_found": 404, "busy": 409, "rate_limited": 503, "interrupted": 502, "redirect": 502, "http": 502,
           "connection": 502, "timeout": 502, "mismatch": 502, "not_a_file": 502, "size": 502, "too_large": 502,

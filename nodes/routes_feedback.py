@@ -7,9 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from ..services.feedback import FeedbackError, FeedbackStore
-from .common import cache_dir, editor_only, json_body, saved_record
-
-PREFIX = "/intelligent-generation"
+from .common import PREFIX, cache_dir, editor_only, json_body, saved_record
 
 
 def register(routes: Any) -> None:

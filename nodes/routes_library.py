@@ -27,12 +27,11 @@ from ..services.library import Library
 from ..services.model_records import RECORDS_FOLDER, load_record
 from ..services.previews import MAX_PREVIEW_BYTES, PREVIEWS_FOLDER, content_type, stored_preview, stored_previews
 from ..services.settings import DEFAULT_USER, read_settings, settings_file
-from .common import cache_dir, library_folders, load_library
+from .common import PREFIX, cache_dir, library_folders, load_library
 from .routes_metadata import resolve
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/intelligent-generation"
 FIELDS = ("kind", "name", "title", "base_model", "family", "tags", "trigger_words", "trigger_guessed",
           "preferred_weight", "description", "sources", "problems", "size", "preview_nsfw")
 ONLINE_FIELDS = ("name", "version", "base_model", "tags", "trigger_words", "description")

@@ -44,12 +44,11 @@ from ..services.name_lookup import planned as planned_search
 from ..services.name_lookup import search_by_name
 from ..services.online import OnlineError, OnlineSettings, SettingsError
 from ..services.updates import check_updates, known_on_civitai
-from .common import cache_dir, editor_only, load_library, lookup_request
+from .common import PREFIX, cache_dir, editor_only, load_library, lookup_request
 from .metadata_fetcher import online_settings, preview_level
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/intelligent-generation"
 EVENT = "intelligent-generation.fetch-progress"
 Notify = Callable[[str, dict[str, Any]], None]
 

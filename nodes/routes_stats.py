@@ -12,11 +12,10 @@ import logging
 from aiohttp import web
 
 from ..services.stats import collect_stats
-from .common import cache_dir, load_library
+from .common import PREFIX, cache_dir, load_library
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/intelligent-generation"
 
 
 def register(routes: web.RouteTableDef) -> None:

@@ -208,6 +208,11 @@ def cmd_updates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _library_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models-root", required=True)
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services", description="Intelligent Generation " + __version__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -244,8 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("metadata", help="hash a models folder and look the files up on CivitAI / Hugging Face "
                        "(online: only hashes are sent); one JSON line of counts")
-    p.add_argument("--models-root", required=True)
-    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    _library_options(p)
     p.add_argument("--civitai-url", default="https://civitai.com", help="https://civitai.com or https://civitai.red")
     p.add_argument("--hf-url", default="https://huggingface.co")
     p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
@@ -306,15 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("duplicates", help="copies of one model in several places, with the bytes they waste (JSON); "
                        "hashes only files of one size and fingerprint, deletes nothing")
-    p.add_argument("--models-root", required=True)
-    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    _library_options(p)
     p.add_argument("--no-hash", action="store_true", help="hash nothing: list candidates as unconfirmed")
     p.set_defaults(func=cmd_duplicates)
 
     p = sub.add_parser("updates", help="newer CivitAI versions, for the same base model, of the models whose record "
                        "knows their CivitAI id (online: only those model ids are sent); one JSON line per model")
-    p.add_argument("--models-root", required=True)
-    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "intelligent-generation"))
+    _library_options(p)
     p.add_argument("--civitai-url", default="https://civitai.com", help="https://civitai.com or https://civitai.red")
     p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
     p.add_argument("--proxy", help="socks5h://host:port (e.g. Tor) or http://host:port; fails closed")

@@ -158,13 +158,9 @@ function applyFilter(models, filter) {
 function baseModels(models) {
 	return [...new Set(models.map((m) => m.base_model).filter((b) => !!b))].sort();
 }
-// web/src/library_api.ts
-/** Where the server serves a model's preview image (only images next to ComfyUI's own model files). */
-function previewURL(m) {
-	const name = m.name.split("/").map(encodeURIComponent).join("/");
-	return api.apiURL(`/intelligent-generation/models/${encodeURIComponent(m.kind)}/${name}/preview`);
-}
-var FETCH_PROGRESS_EVENT = "intelligent-generation.fetch-progress";
+// web/src/api.ts
+var ROUTES = "/intelligent-generation";
+var RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
 /** A failure with what to do about it, ready for a toast. */
 var RouteError = class extends Error {
 	hint;
@@ -173,7 +169,7 @@ var RouteError = class extends Error {
 		this.hint = hint;
 	}
 };
-async function failure(response, what, missingHint) {
+async function failure(response, what, missingHint = RESTART_HINT) {
 	if (response.status === 404) return new RouteError(`${what}: this ComfyUI has no such route`, missingHint);
 	let body = {};
 	try {
@@ -183,10 +179,34 @@ async function failure(response, what, missingHint) {
 	const hint = typeof body.hint === "string" ? body.hint : "See the ComfyUI console for details.";
 	return new RouteError(`${what}: ${message}`, hint);
 }
+/** `path` below ROUTES; `what` names the action in an error. A 404 means an older pack without the route. */
+async function request(path, what, init = {}, missingHint) {
+	const response = await api.fetchApi(`${ROUTES}${path}`, {
+		cache: "no-store",
+		...init
+	});
+	if (!response.ok) throw await failure(response, what, missingHint);
+	return await response.json();
+}
+/** A JSON body, as the pack's changing routes take only. */
+function postJson(path, what, body = {}, missingHint) {
+	return request(path, what, {
+		method: "POST",
+		headers: { "Content-Type": "application/json" },
+		body: JSON.stringify(body)
+	}, missingHint);
+}
+/** A model's own path segment: each folder and the file name encoded, the slashes kept. */
+function modelPath(kind, name) {
+	return `/models/${encodeURIComponent(kind)}/${name.split("/").map(encodeURIComponent).join("/")}`;
+}
+var routeURL = (path) => api.apiURL(`${ROUTES}${path}`);
+// web/src/library_api.ts
+/** Where the server serves a model's preview image (only images next to ComfyUI's own model files). */
+var previewURL = (m) => routeURL(`${modelPath(m.kind, m.name)}/preview`);
+var FETCH_PROGRESS_EVENT = "intelligent-generation.fetch-progress";
 async function loadLibrary() {
-	const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-cache" });
-	if (!response.ok) throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
-	const body = await response.json();
+	const body = await request("/library", "Model Library", { cache: "no-cache" });
 	return {
 		models: body.models ?? [],
 		duplicates: body.duplicates ?? [],
@@ -199,40 +219,15 @@ async function loadLibrary() {
 	};
 }
 /** Hash the possible copies (only those) and answer every group found; nothing is deleted. */
-async function confirmDuplicates() {
-	const response = await api.fetchApi("/intelligent-generation/duplicates", {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: "{}"
-	});
-	if (!response.ok) throw await failure(response, "Finding duplicates", "Restart ComfyUI after installing or updating Intelligent Generation.");
-	return await response.json();
-}
-async function fetchMetadata(target) {
-	const response = await api.fetchApi("/intelligent-generation/metadata/fetch", {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: JSON.stringify(target)
-	});
-	if (!response.ok) throw await failure(response, "Metadata fetch", "This version of Intelligent Generation cannot look up metadata from the editor yet; use the Metadata Fetcher node or `python -m services metadata`.");
-	return await response.json();
-}
+var confirmDuplicates = () => postJson("/duplicates", "Finding duplicates");
+var fetchMetadata = (target) => postJson("/metadata/fetch", "Metadata fetch", target, "This version of Intelligent Generation cannot look up metadata from the editor yet; use the Metadata Fetcher node or `python -m services metadata`.");
 /** Listen to one of our server events. ComfyUI only dispatches custom websocket messages whose type
 * has a listener, and its typed addEventListener knows core events only. */
 function onServerEvent(type, handler) {
 	api.addEventListener(type, (event) => handler(event.detail));
 }
 // web/src/name_search.ts
-async function ask(m, confirm) {
-	const name = m.name.split("/").map(encodeURIComponent).join("/");
-	const response = await api.fetchApi(`/intelligent-generation/models/${encodeURIComponent(m.kind)}/${name}/name-search`, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: JSON.stringify({ confirm })
-	});
-	if (!response.ok) throw await failure(response, "Search by name", "Restart ComfyUI after installing or updating Intelligent Generation.");
-	return await response.json();
-}
+var ask = (m, confirm) => postJson(`${modelPath(m.kind, m.name)}/name-search`, "Search by name", { confirm });
 function link(url, text) {
 	if (!/^https?:\/\/[^/]+\//.test(url)) return el("span", {}, text);
 	return el("a", { attrs: {
@@ -353,6 +348,23 @@ function modelItem(m, options) {
 	item.addEventListener("toggle", () => options.onToggle(item.open));
 	return item;
 }
+// web/src/format.ts
+function bytes(n) {
+	const units = [
+		"B",
+		"KB",
+		"MB",
+		"GB",
+		"TB"
+	];
+	let value = n;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit += 1;
+	}
+	return `${value.toFixed(unit && value < 10 ? 1 : 0)} ${units[unit]}`;
+}
 // web/src/toast.ts
 var LIFE_MS = {
 	success: 4e3,
@@ -373,35 +385,284 @@ function toast(severity, summary, detail) {
 		life: LIFE_MS[severity]
 	});
 }
-// web/src/stats_panel.ts
-var RESTART_HINT$2 = "Restart ComfyUI after installing or updating Intelligent Generation.";
-async function getJson(path, what, init) {
-	const response = await api.fetchApi(path, {
-		cache: "no-store",
-		...init
-	});
-	if (!response.ok) throw await failure(response, what, RESTART_HINT$2);
-	return await response.json();
+// web/src/download_panel.ts
+var DOWNLOAD_PROGRESS_EVENT = "intelligent-generation.download-progress";
+async function searchableWords() {
+	const body = await request("/download/concepts", "Online search");
+	return [...body.styles ?? [], ...body.concepts ?? []];
 }
-var loadStats = () => getJson("/intelligent-generation/stats", "Library statistics");
-var loadRatings = async () => (await getJson("/intelligent-generation/feedback", "Ratings")).ratings;
-var deleteRatings = async () => (await getJson("/intelligent-generation/feedback", "Deleting ratings", { method: "DELETE" })).deleted;
-function bytes(n) {
-	const units = [
-		"B",
-		"KB",
-		"MB",
-		"GB",
-		"TB"
-	];
-	let value = n;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit += 1;
+/** Only links to the sites' own https pages become links; anything else stays text. */
+function pageLink(url) {
+	if (!/^https:\/\/[^/]+\//.test(url)) return el("span", {}, url);
+	return el("a", { attrs: {
+		href: url,
+		target: "_blank",
+		rel: "noopener noreferrer"
+	} }, "page");
+}
+var SITE_NAMES = {
+	civitai: "CivitAI",
+	huggingface: "Hugging Face"
+};
+var listening = null;
+var listenerAdded = false;
+function showProgress(panel, p) {
+	if (!p) {
+		panel.progress.replaceChildren();
+		panel.progress.hidden = true;
+		return;
 	}
-	return `${value.toFixed(unit && value < 10 ? 1 : 0)} ${units[unit]}`;
+	const bar = el("progress");
+	if (p.total) {
+		bar.max = p.total;
+		bar.value = p.done;
+	}
+	const amount = p.total ? `${Math.floor(100 * p.done / p.total)}% of ${bytes(p.total)}` : bytes(p.done);
+	panel.progress.replaceChildren(bar, el("span", { attrs: { "data-ig-download-progress": "" } }, `Downloading ${p.name}: ${amount}`));
+	panel.progress.hidden = false;
 }
+function candidateItem(c, kind, panel, start) {
+	const size = c.size === null ? "size unknown" : bytes(c.size);
+	const button = el("button", { attrs: { "data-ig-download": "" } }, "Download");
+	button.disabled = panel.busy || !c.safe_format;
+	if (!c.safe_format) button.title = "A pickle file (.ckpt, .pt, .bin) can run code: use the Download Model node with allow_pickle if you trust it";
+	button.addEventListener("click", () => start(c, kind));
+	return el("div", {
+		className: "ig-model",
+		attrs: { "data-ig-candidate": c.name }
+	}, el("div", { className: "ig-library-bar" }, el("span", { className: "ig-model-title" }, c.name), el("span", { className: "ig-badge" }, c.base_model ?? "base unknown"), el("span", { className: "ig-badge" }, SITE_NAMES[c.site] ?? c.site), el("span", { className: "ig-badge" }, size), button), el("div", { className: "ig-library-status" }, `${c.file_name}. Licence: ${c.licence_text}. ${c.why} `, pageLink(c.page)));
+}
+/** The section. `bases` gives the base models to offer; `downloaded` runs after a file arrived. */
+function downloadPanel(bases, report, downloaded) {
+	const words = el("datalist", { attrs: { id: "ig-searchable-words" } });
+	const concept = el("input", { attrs: {
+		type: "search",
+		list: "ig-searchable-words",
+		placeholder: "A concept or style, e.g. pixel art",
+		"aria-label": "Concept"
+	} });
+	const kind = el("select", { attrs: { "aria-label": "Kind to find" } });
+	for (const [value, label] of [
+		["loras", "LoRAs"],
+		["checkpoints", "Checkpoints"],
+		["vae", "VAEs"]
+	]) {
+		const o = el("option", {}, label);
+		o.value = value;
+		kind.append(o);
+	}
+	const base = el("select", { attrs: { "aria-label": "Base model to find" } });
+	const find = el("button", { title: "Only the concept, the kind and the base model are sent" }, "Find online");
+	const results = el("div", {
+		className: "ig-library-list",
+		attrs: { "data-ig-candidates": "" }
+	});
+	const panel = {
+		busy: false,
+		progress: el("div", { className: "ig-library-progress" })
+	};
+	panel.progress.hidden = true;
+	let shown = {
+		list: [],
+		kind: "loras"
+	};
+	const render = () => results.replaceChildren(...shown.list.map((c) => candidateItem(c, shown.kind, panel, start)));
+	async function search() {
+		const word = concept.value.trim();
+		if (!word) return;
+		const offered = Array.from(words.options, (o) => o.value);
+		if (offered.length && !offered.includes(word)) {
+			toast("warn", "Pick a listed concept or style", `"${word}" is not one of the words the pack searches for (e.g. ${offered.slice(0, 3).join(", ")}).`);
+			return;
+		}
+		find.disabled = true;
+		results.replaceChildren("Searching…");
+		try {
+			const answer = await postJson("/download/candidates", "Online search", {
+				concept: word,
+				kind: kind.value,
+				base_model: base.value || null
+			});
+			shown = {
+				list: answer.candidates,
+				kind: kind.value
+			};
+			render();
+			if (!answer.candidates.length) results.replaceChildren(`Nothing found for ${word}.`);
+			if (answer.errors.length) toast("warn", "Some sites did not answer", answer.errors.join("; "));
+		} catch (error) {
+			results.replaceChildren();
+			report(error);
+		} finally {
+			find.disabled = false;
+		}
+	}
+	async function start(c, k) {
+		if (panel.busy) return;
+		const size = c.size === null ? "unknown size" : bytes(c.size);
+		if (!window.confirm(`Download ${c.name} (${c.file_name}, ${size}) into ComfyUI's ${k} folder?\nLicence: ${c.licence_text}`)) return;
+		panel.busy = true;
+		render();
+		showProgress(panel, {
+			state: "running",
+			name: c.file_name,
+			done: 0,
+			total: c.size,
+			error: null
+		});
+		try {
+			const answer = await postJson("/download", "Download", {
+				kind: k,
+				...c.target,
+				confirm: true
+			});
+			const verb = answer.status === "already_present" ? "is already there" : "downloaded and verified";
+			toast("success", `${answer.name} ${verb}`, "ComfyUI lists it now; its metadata came with it.");
+			await downloaded();
+		} catch (error) {
+			report(error);
+		} finally {
+			panel.busy = false;
+			showProgress(panel, null);
+			render();
+		}
+	}
+	find.addEventListener("click", () => void search());
+	concept.addEventListener("keydown", (e) => {
+		if (e.key === "Enter") search();
+	});
+	const section = el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-download-panel": "" }
+	}, el("summary", {}, el("span", { className: "ig-model-title" }, "Find models online")), el("div", { className: "ig-library-bar" }, concept, words), el("div", { className: "ig-library-bar" }, kind, base, find), panel.progress, results);
+	section.addEventListener("toggle", () => {
+		if (!section.open) return;
+		const current = base.value;
+		base.replaceChildren(el("option", { attrs: { value: "" } }, "Any base model"), ...bases().map((b) => el("option", { attrs: { value: b } }, b)));
+		base.value = current;
+		if (!words.childElementCount) searchableWords().then((list) => words.replaceChildren(...list.map((w) => el("option", { attrs: { value: w } })))).catch(report);
+	});
+	listening = panel;
+	if (!listenerAdded) {
+		listenerAdded = true;
+		onServerEvent(DOWNLOAD_PROGRESS_EVENT, (p) => {
+			if (listening?.busy && p?.state === "running" && typeof p.done === "number") showProgress(listening, p);
+		});
+	}
+	return section;
+}
+// web/src/duplicates_panel.ts
+var HOW = {
+	sha256: "same SHA-256",
+	autov3: "same tensors (AutoV3)",
+	link: "one file under several names",
+	fingerprint: "possibly the same: one size, same first and last bytes (not hashed yet)"
+};
+function groupItem(group) {
+	const [kept, ...copies] = group.files;
+	const waste = group.wasted_bytes ? `${bytes(group.wasted_bytes)} in copies` : "links to one file: no bytes wasted";
+	return el("li", { attrs: { "data-ig-duplicate": group.confirmed ? "confirmed" : "possible" } }, el("div", {}, `${kept?.name ?? ""} (${bytes(group.size)}; ${HOW[group.how] ?? group.how})`), el("div", { className: "ig-muted" }, `${copies.length} cop${copies.length === 1 ? "y" : "ies"}: ${copies.map((f) => f.name).join(", ")}; ${group.confirmed ? waste : "confirm to know"}`));
+}
+function headline(summary) {
+	if (!summary.groups && !summary.unconfirmed_groups) return "Duplicates: none found";
+	return `Duplicates: ${[summary.groups ? `${summary.copies} cop${summary.copies === 1 ? "y" : "ies"}, ${bytes(summary.wasted_bytes)} wasted` : "", summary.unconfirmed_groups ? `${summary.unconfirmed_groups} possible` : ""].filter(Boolean).join("; ")}`;
+}
+/** The section for one listing; `reload` lists the library again after a confirmation. */
+function duplicatesPanel(groups, summary, reload, report) {
+	const confirm = el("button", {
+		title: "Hash only the possible copies to confirm them (nothing is sent or deleted)",
+		attrs: { "data-ig-confirm-duplicates": "" }
+	}, "Confirm by hashing");
+	confirm.disabled = summary.unconfirmed_groups === 0;
+	confirm.addEventListener("click", () => {
+		confirm.disabled = true;
+		confirm.textContent = "Hashing…";
+		(async () => {
+			try {
+				const found = await confirmDuplicates();
+				toast("success", "Duplicates", `${found.copies} cop${found.copies === 1 ? "y" : "ies"} confirmed, ${bytes(found.wasted_bytes)} wasted. Nothing was deleted.`);
+				await reload();
+			} catch (error) {
+				report(error);
+				confirm.disabled = false;
+				confirm.textContent = "Confirm by hashing";
+			}
+		})();
+	});
+	return el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-duplicates-panel": "" }
+	}, el("summary", {}, el("span", { className: "ig-model-title" }, headline(summary))), el("p", { className: "ig-muted" }, "The recommender uses the first file of each confirmed group. Intelligent Generation deletes nothing: remove the copies you do not want yourself."), el("ul", {}, ...groups.map(groupItem)), el("div", { className: "ig-library-bar" }, confirm));
+}
+// web/src/updates_panel.ts
+/** The section; `downloaded` lists the library again after a new version arrived. */
+function updatesPanel(report, downloaded) {
+	const check = el("button", {
+		title: "Ask CivitAI for newer versions (only the CivitAI model ids of your models are sent)",
+		attrs: { "data-ig-check-updates": "" }
+	}, "Check for updates");
+	const results = el("div", {
+		className: "ig-library-list",
+		attrs: { "data-ig-updates": "" }
+	});
+	async function download(m, v, button) {
+		const target = {
+			kind: m.kind,
+			source: "civitai",
+			civitai_version: v.version_id
+		};
+		button.disabled = true;
+		try {
+			const plan = await postJson("/download", "Download", target);
+			const size = typeof plan.size === "number" ? bytes(plan.size) : "unknown size";
+			if (!window.confirm(`Download ${v.name} (${plan.file_name ?? "file"}, ${size}) into ComfyUI's ${m.kind} folder, beside ${m.name}?\nIts licence is on its CivitAI page: ${plan.page ?? "(unknown)"}`)) return;
+			toast("success", `${(await postJson("/download", "Download", {
+				...target,
+				confirm: true
+			})).name} downloaded and verified`, `The older ${m.name} stays; remove it yourself if you want.`);
+			await downloaded();
+		} catch (error) {
+			report(error);
+		} finally {
+			button.disabled = false;
+		}
+	}
+	function item(m) {
+		const newest = m.newer[0];
+		const button = el("button", { attrs: { "data-ig-update-download": "" } }, newest ? `Download ${newest.name}` : "");
+		button.addEventListener("click", () => newest && void download(m, newest, button));
+		return el("div", {
+			className: "ig-model",
+			attrs: { "data-ig-update": m.name }
+		}, el("div", {}, m.summary), newest ? el("div", { className: "ig-library-bar" }, button) : null);
+	}
+	check.addEventListener("click", () => {
+		check.disabled = true;
+		results.replaceChildren("Asking CivitAI…");
+		(async () => {
+			try {
+				const answer = await postJson("/updates", "Update check", {});
+				const shown = answer.models.filter((m) => m.newer.length || !m.found);
+				results.replaceChildren(...shown.map(item));
+				if (!shown.length) results.replaceChildren(answer.checked ? `All ${answer.checked} checked models are up to date.` : "No model is known to CivitAI yet: fetch metadata first.");
+				toast("success", "Update check", `${answer.checked} checked, ${answer.with_updates} with a newer version for the same base model.`);
+			} catch (error) {
+				results.replaceChildren();
+				report(error);
+			} finally {
+				check.disabled = false;
+			}
+		})();
+	});
+	return el("details", {
+		className: "ig-model",
+		attrs: { "data-ig-updates-panel": "" }
+	}, el("summary", {}, el("span", { className: "ig-model-title" }, "Updates")), el("p", { className: "ig-muted" }, "Newer versions for the same base model of the models CivitAI knows. Only their CivitAI model ids are sent; nothing downloads without your confirmation."), el("div", { className: "ig-library-bar" }, check), results);
+}
+// web/src/stats_panel.ts
+var loadStats = () => request("/stats", "Library statistics");
+var loadRatings = async () => (await request("/feedback", "Ratings")).ratings;
+var deleteRatings = async () => (await request("/feedback", "Deleting ratings", { method: "DELETE" })).deleted;
 var KIND_NAMES = {
 	checkpoints: "Checkpoints",
 	loras: "LoRAs",
@@ -492,302 +753,6 @@ function statsPanel(report) {
 		if (section.open) fill();
 	});
 	return section;
-}
-// web/src/download_panel.ts
-var DOWNLOAD_PROGRESS_EVENT = "intelligent-generation.download-progress";
-var RESTART_HINT$1 = "Restart ComfyUI after installing or updating Intelligent Generation.";
-async function post$1(path, what, body) {
-	const response = await api.fetchApi(path, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: JSON.stringify(body)
-	});
-	if (!response.ok) throw await failure(response, what, RESTART_HINT$1);
-	return await response.json();
-}
-async function searchableWords() {
-	const response = await api.fetchApi("/intelligent-generation/download/concepts");
-	if (!response.ok) throw await failure(response, "Online search", RESTART_HINT$1);
-	const body = await response.json();
-	return [...body.styles ?? [], ...body.concepts ?? []];
-}
-/** Only links to the sites' own https pages become links; anything else stays text. */
-function pageLink(url) {
-	if (!/^https:\/\/[^/]+\//.test(url)) return el("span", {}, url);
-	return el("a", { attrs: {
-		href: url,
-		target: "_blank",
-		rel: "noopener noreferrer"
-	} }, "page");
-}
-var SITE_NAMES = {
-	civitai: "CivitAI",
-	huggingface: "Hugging Face"
-};
-var listening = null;
-var listenerAdded = false;
-function showProgress(panel, p) {
-	if (!p) {
-		panel.progress.replaceChildren();
-		panel.progress.hidden = true;
-		return;
-	}
-	const bar = el("progress");
-	if (p.total) {
-		bar.max = p.total;
-		bar.value = p.done;
-	}
-	const amount = p.total ? `${Math.floor(100 * p.done / p.total)}% of ${bytes(p.total)}` : bytes(p.done);
-	panel.progress.replaceChildren(bar, el("span", { attrs: { "data-ig-download-progress": "" } }, `Downloading ${p.name}: ${amount}`));
-	panel.progress.hidden = false;
-}
-function candidateItem(c, kind, panel, start) {
-	const size = c.size === null ? "size unknown" : bytes(c.size);
-	const button = el("button", { attrs: { "data-ig-download": "" } }, "Download");
-	button.disabled = panel.busy || !c.safe_format;
-	if (!c.safe_format) button.title = "A pickle file (.ckpt, .pt, .bin) can run code: use the Download Model node with allow_pickle if you trust it";
-	button.addEventListener("click", () => start(c, kind));
-	return el("div", {
-		className: "ig-model",
-		attrs: { "data-ig-candidate": c.name }
-	}, el("div", { className: "ig-library-bar" }, el("span", { className: "ig-model-title" }, c.name), el("span", { className: "ig-badge" }, c.base_model ?? "base unknown"), el("span", { className: "ig-badge" }, SITE_NAMES[c.site] ?? c.site), el("span", { className: "ig-badge" }, size), button), el("div", { className: "ig-library-status" }, `${c.file_name}. Licence: ${c.licence_text}. ${c.why} `, pageLink(c.page)));
-}
-/** The section. `bases` gives the base models to offer; `downloaded` runs after a file arrived. */
-function downloadPanel(bases, report, downloaded) {
-	const words = el("datalist", { attrs: { id: "ig-searchable-words" } });
-	const concept = el("input", { attrs: {
-		type: "search",
-		list: "ig-searchable-words",
-		placeholder: "A concept or style, e.g. pixel art",
-		"aria-label": "Concept"
-	} });
-	const kind = el("select", { attrs: { "aria-label": "Kind to find" } });
-	for (const [value, label] of [
-		["loras", "LoRAs"],
-		["checkpoints", "Checkpoints"],
-		["vae", "VAEs"]
-	]) {
-		const o = el("option", {}, label);
-		o.value = value;
-		kind.append(o);
-	}
-	const base = el("select", { attrs: { "aria-label": "Base model to find" } });
-	const find = el("button", { title: "Only the concept, the kind and the base model are sent" }, "Find online");
-	const results = el("div", {
-		className: "ig-library-list",
-		attrs: { "data-ig-candidates": "" }
-	});
-	const panel = {
-		busy: false,
-		progress: el("div", { className: "ig-library-progress" })
-	};
-	panel.progress.hidden = true;
-	let shown = {
-		list: [],
-		kind: "loras"
-	};
-	const render = () => results.replaceChildren(...shown.list.map((c) => candidateItem(c, shown.kind, panel, start)));
-	async function search() {
-		const word = concept.value.trim();
-		if (!word) return;
-		const offered = Array.from(words.options, (o) => o.value);
-		if (offered.length && !offered.includes(word)) {
-			toast("warn", "Pick a listed concept or style", `"${word}" is not one of the words the pack searches for (e.g. ${offered.slice(0, 3).join(", ")}).`);
-			return;
-		}
-		find.disabled = true;
-		results.replaceChildren("Searching…");
-		try {
-			const answer = await post$1("/intelligent-generation/download/candidates", "Online search", {
-				concept: word,
-				kind: kind.value,
-				base_model: base.value || null
-			});
-			shown = {
-				list: answer.candidates,
-				kind: kind.value
-			};
-			render();
-			if (!answer.candidates.length) results.replaceChildren(`Nothing found for ${word}.`);
-			if (answer.errors.length) toast("warn", "Some sites did not answer", answer.errors.join("; "));
-		} catch (error) {
-			results.replaceChildren();
-			report(error);
-		} finally {
-			find.disabled = false;
-		}
-	}
-	async function start(c, k) {
-		if (panel.busy) return;
-		const size = c.size === null ? "unknown size" : bytes(c.size);
-		if (!window.confirm(`Download ${c.name} (${c.file_name}, ${size}) into ComfyUI's ${k} folder?\nLicence: ${c.licence_text}`)) return;
-		panel.busy = true;
-		render();
-		showProgress(panel, {
-			state: "running",
-			name: c.file_name,
-			done: 0,
-			total: c.size,
-			error: null
-		});
-		try {
-			const answer = await post$1("/intelligent-generation/download", "Download", {
-				kind: k,
-				...c.target,
-				confirm: true
-			});
-			const verb = answer.status === "already_present" ? "is already there" : "downloaded and verified";
-			toast("success", `${answer.name} ${verb}`, "ComfyUI lists it now; its metadata came with it.");
-			await downloaded();
-		} catch (error) {
-			report(error);
-		} finally {
-			panel.busy = false;
-			showProgress(panel, null);
-			render();
-		}
-	}
-	find.addEventListener("click", () => void search());
-	concept.addEventListener("keydown", (e) => {
-		if (e.key === "Enter") search();
-	});
-	const section = el("details", {
-		className: "ig-model",
-		attrs: { "data-ig-download-panel": "" }
-	}, el("summary", {}, el("span", { className: "ig-model-title" }, "Find models online")), el("div", { className: "ig-library-bar" }, concept, words), el("div", { className: "ig-library-bar" }, kind, base, find), panel.progress, results);
-	section.addEventListener("toggle", () => {
-		if (!section.open) return;
-		const current = base.value;
-		base.replaceChildren(el("option", { attrs: { value: "" } }, "Any base model"), ...bases().map((b) => el("option", { attrs: { value: b } }, b)));
-		base.value = current;
-		if (!words.childElementCount) searchableWords().then((list) => words.replaceChildren(...list.map((w) => el("option", { attrs: { value: w } })))).catch(report);
-	});
-	listening = panel;
-	if (!listenerAdded) {
-		listenerAdded = true;
-		onServerEvent(DOWNLOAD_PROGRESS_EVENT, (p) => {
-			if (listening?.busy && p?.state === "running" && typeof p.done === "number") showProgress(listening, p);
-		});
-	}
-	return section;
-}
-// web/src/duplicates_panel.ts
-var HOW = {
-	sha256: "same SHA-256",
-	autov3: "same tensors (AutoV3)",
-	link: "one file under several names",
-	fingerprint: "possibly the same: one size, same first and last bytes (not hashed yet)"
-};
-function groupItem(group) {
-	const [kept, ...copies] = group.files;
-	const waste = group.wasted_bytes ? `${bytes(group.wasted_bytes)} in copies` : "links to one file: no bytes wasted";
-	return el("li", { attrs: { "data-ig-duplicate": group.confirmed ? "confirmed" : "possible" } }, el("div", {}, `${kept?.name ?? ""} (${bytes(group.size)}; ${HOW[group.how] ?? group.how})`), el("div", { className: "ig-muted" }, `${copies.length} cop${copies.length === 1 ? "y" : "ies"}: ${copies.map((f) => f.name).join(", ")}; ${group.confirmed ? waste : "confirm to know"}`));
-}
-function headline(summary) {
-	if (!summary.groups && !summary.unconfirmed_groups) return "Duplicates: none found";
-	return `Duplicates: ${[summary.groups ? `${summary.copies} cop${summary.copies === 1 ? "y" : "ies"}, ${bytes(summary.wasted_bytes)} wasted` : "", summary.unconfirmed_groups ? `${summary.unconfirmed_groups} possible` : ""].filter(Boolean).join("; ")}`;
-}
-/** The section for one listing; `reload` lists the library again after a confirmation. */
-function duplicatesPanel(groups, summary, reload, report) {
-	const confirm = el("button", {
-		title: "Hash only the possible copies to confirm them (nothing is sent or deleted)",
-		attrs: { "data-ig-confirm-duplicates": "" }
-	}, "Confirm by hashing");
-	confirm.disabled = summary.unconfirmed_groups === 0;
-	confirm.addEventListener("click", () => {
-		confirm.disabled = true;
-		confirm.textContent = "Hashing…";
-		(async () => {
-			try {
-				const found = await confirmDuplicates();
-				toast("success", "Duplicates", `${found.copies} cop${found.copies === 1 ? "y" : "ies"} confirmed, ${bytes(found.wasted_bytes)} wasted. Nothing was deleted.`);
-				await reload();
-			} catch (error) {
-				report(error);
-				confirm.disabled = false;
-				confirm.textContent = "Confirm by hashing";
-			}
-		})();
-	});
-	return el("details", {
-		className: "ig-model",
-		attrs: { "data-ig-duplicates-panel": "" }
-	}, el("summary", {}, el("span", { className: "ig-model-title" }, headline(summary))), el("p", { className: "ig-muted" }, "The recommender uses the first file of each confirmed group. Intelligent Generation deletes nothing: remove the copies you do not want yourself."), el("ul", {}, ...groups.map(groupItem)), el("div", { className: "ig-library-bar" }, confirm));
-}
-// web/src/updates_panel.ts
-var RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
-async function post(path, what, body) {
-	const response = await api.fetchApi(path, {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: JSON.stringify(body)
-	});
-	if (!response.ok) throw await failure(response, what, RESTART_HINT);
-	return await response.json();
-}
-/** The section; `downloaded` lists the library again after a new version arrived. */
-function updatesPanel(report, downloaded) {
-	const check = el("button", {
-		title: "Ask CivitAI for newer versions (only the CivitAI model ids of your models are sent)",
-		attrs: { "data-ig-check-updates": "" }
-	}, "Check for updates");
-	const results = el("div", {
-		className: "ig-library-list",
-		attrs: { "data-ig-updates": "" }
-	});
-	async function download(m, v, button) {
-		const target = {
-			kind: m.kind,
-			source: "civitai",
-			civitai_version: v.version_id
-		};
-		button.disabled = true;
-		try {
-			const plan = await post("/intelligent-generation/download", "Download", target);
-			const size = typeof plan.size === "number" ? bytes(plan.size) : "unknown size";
-			if (!window.confirm(`Download ${v.name} (${plan.file_name ?? "file"}, ${size}) into ComfyUI's ${m.kind} folder, beside ${m.name}?\nIts licence is on its CivitAI page: ${plan.page ?? "(unknown)"}`)) return;
-			toast("success", `${(await post("/intelligent-generation/download", "Download", {
-				...target,
-				confirm: true
-			})).name} downloaded and verified`, `The older ${m.name} stays; remove it yourself if you want.`);
-			await downloaded();
-		} catch (error) {
-			report(error);
-		} finally {
-			button.disabled = false;
-		}
-	}
-	function item(m) {
-		const newest = m.newer[0];
-		const button = el("button", { attrs: { "data-ig-update-download": "" } }, newest ? `Download ${newest.name}` : "");
-		button.addEventListener("click", () => newest && void download(m, newest, button));
-		return el("div", {
-			className: "ig-model",
-			attrs: { "data-ig-update": m.name }
-		}, el("div", {}, m.summary), newest ? el("div", { className: "ig-library-bar" }, button) : null);
-	}
-	check.addEventListener("click", () => {
-		check.disabled = true;
-		results.replaceChildren("Asking CivitAI…");
-		(async () => {
-			try {
-				const answer = await post("/intelligent-generation/updates", "Update check", {});
-				const shown = answer.models.filter((m) => m.newer.length || !m.found);
-				results.replaceChildren(...shown.map(item));
-				if (!shown.length) results.replaceChildren(answer.checked ? `All ${answer.checked} checked models are up to date.` : "No model is known to CivitAI yet: fetch metadata first.");
-				toast("success", "Update check", `${answer.checked} checked, ${answer.with_updates} with a newer version for the same base model.`);
-			} catch (error) {
-				results.replaceChildren();
-				report(error);
-			} finally {
-				check.disabled = false;
-			}
-		})();
-	});
-	return el("details", {
-		className: "ig-model",
-		attrs: { "data-ig-updates-panel": "" }
-	}, el("summary", {}, el("span", { className: "ig-model-title" }, "Updates")), el("p", { className: "ig-muted" }, "Newer versions for the same base model of the models CivitAI knows. Only their CivitAI model ids are sent; nothing downloads without your confirmation."), el("div", { className: "ig-library-bar" }, check), results);
 }
 // web/src/library_tab.ts
 var TAB_ID = "intelligent-generation-library";
@@ -1035,16 +1000,11 @@ function savedImages(output) {
 	return images.filter((i) => typeof i?.filename === "string" && (i.type ?? "output") === "output").map((i) => i.subfolder ? `${i.subfolder}/${i.filename}` : i.filename);
 }
 async function rateImage(image, rating, comment) {
-	const response = await api.fetchApi("/intelligent-generation/feedback", {
-		method: "POST",
-		headers: { "Content-Type": "application/json" },
-		body: JSON.stringify({
-			image,
-			rating,
-			comment
-		})
+	await postJson("/feedback", "Rating", {
+		image,
+		rating,
+		comment
 	});
-	if (!response.ok) throw await failure(response, "Rating", "Restart ComfyUI after installing or updating Intelligent Generation.");
 }
 var controls = /* @__PURE__ */ new WeakMap();
 function showStars(control, stars) {

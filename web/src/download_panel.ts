@@ -2,14 +2,13 @@
 // styles (only that word, the kind and the base model are sent: nodes/routes_download.py), and a Download
 // button that asks first, then streams into ComfyUI's folder with live progress, verified by SHA-256.
 // Nothing is downloaded except on that button.
-import { api } from "comfyui/api";
+import { postJson, request } from "./api";
 import { el } from "./dom";
-import { failure, onServerEvent } from "./library_api";
-import { bytes } from "./stats_panel";
+import { bytes } from "./format";
+import { onServerEvent } from "./library_api";
 import { toast } from "./toast";
 
 export const DOWNLOAD_PROGRESS_EVENT = "intelligent-generation.download-progress";
-const RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
 
 export interface Candidate {
   site: "civitai" | "huggingface" | string;
@@ -38,20 +37,8 @@ interface DownloadProgress {
   error: string | null;
 }
 
-async function post<T>(path: string, what: string, body: unknown): Promise<T> {
-  const response = await api.fetchApi(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw await failure(response, what, RESTART_HINT);
-  return (await response.json()) as T;
-}
-
 async function searchableWords(): Promise<string[]> {
-  const response = await api.fetchApi("/intelligent-generation/download/concepts");
-  if (!response.ok) throw await failure(response, "Online search", RESTART_HINT);
-  const body = (await response.json()) as { concepts?: string[]; styles?: string[] };
+  const body = await request<{ concepts?: string[]; styles?: string[] }>("/download/concepts", "Online search");
   return [...(body.styles ?? []), ...(body.concepts ?? [])];
 }
 
@@ -134,7 +121,7 @@ export function downloadPanel(bases: () => string[], report: (error: unknown) =>
     find.disabled = true;
     results.replaceChildren("Searching…");
     try {
-      const answer = await post<Suggestion>("/intelligent-generation/download/candidates", "Online search",
+      const answer = await postJson<Suggestion>("/download/candidates", "Online search",
         { concept: word, kind: kind.value, base_model: base.value || null });
       shown = { list: answer.candidates, kind: kind.value };
       render();
@@ -156,7 +143,7 @@ export function downloadPanel(bases: () => string[], report: (error: unknown) =>
     render();
     showProgress(panel, { state: "running", name: c.file_name, done: 0, total: c.size, error: null });
     try {
-      const answer = await post<{ status: string; name: string; sha256?: string }>("/intelligent-generation/download",
+      const answer = await postJson<{ status: string; name: string; sha256?: string }>("/download",
         "Download", { kind: k, ...c.target, confirm: true });
       const verb = answer.status === "already_present" ? "is already there" : "downloaded and verified";
       toast("success", `${answer.name} ${verb}`, "ComfyUI lists it now; its metadata came with it.");

@@ -4,7 +4,7 @@
 // user decides which copy goes.
 import { el } from "./dom";
 import { confirmDuplicates, type DuplicateGroup, type DuplicateSummary } from "./library_api";
-import { bytes } from "./stats_panel";
+import { bytes } from "./format";
 import { toast } from "./toast";
 
 const HOW: Record<string, string> = {

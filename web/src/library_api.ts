@@ -1,4 +1,4 @@
-// The server side of the Model Library tab, all under /intelligent-generation/ through api.fetchApi
+// The server side of the Model Library tab, all under /intelligent-generation/ through api.ts
 // (which adds ComfyUI's /api prefix and the user header).
 //
 // The fetch route belongs to the Metadata Fetcher (nodes/routes_metadata.py): POST
@@ -6,6 +6,7 @@
 // whole library answers when done with the run's counts (files, hashed, found, not_found, errors) and
 // meanwhile sends "intelligent-generation.fetch-progress" events {done, total, name, state, ...}.
 import { api } from "comfyui/api";
+import { modelPath, postJson, request, routeURL } from "./api";
 
 /** What the Metadata Fetcher's stored record says (fields beyond `status` only once a lookup ran). */
 export interface OnlineInfo {
@@ -44,10 +45,7 @@ export interface ModelInfo {
 }
 
 /** Where the server serves a model's preview image (only images next to ComfyUI's own model files). */
-export function previewURL(m: ModelInfo): string {
-  const name = m.name.split("/").map(encodeURIComponent).join("/");
-  return api.apiURL(`/intelligent-generation/models/${encodeURIComponent(m.kind)}/${name}/preview`);
-}
+export const previewURL = (m: ModelInfo): string => routeURL(`${modelPath(m.kind, m.name)}/preview`);
 
 /** Files holding one model (services/duplicates.py): the first is the one the recommender uses. */
 export interface DuplicateGroup {
@@ -91,38 +89,9 @@ export type FetchTarget = { kind: string; name: string } | { kind: "all" };
 
 export const FETCH_PROGRESS_EVENT = "intelligent-generation.fetch-progress";
 
-/** A failure with what to do about it, ready for a toast. */
-export class RouteError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
-
-export async function failure(response: Response, what: string, missingHint: string): Promise<RouteError> {
-  if (response.status === 404) {
-    return new RouteError(`${what}: this ComfyUI has no such route`, missingHint);
-  }
-  let body: { error?: unknown; hint?: unknown } = {};
-  try {
-    body = (await response.json()) as typeof body;
-  } catch {
-    // not JSON (a proxy's error page): the status says enough
-  }
-  const message = typeof body.error === "string" ? body.error : `HTTP ${response.status}`;
-  const hint = typeof body.hint === "string" ? body.hint : "See the ComfyUI console for details.";
-  return new RouteError(`${what}: ${message}`, hint);
-}
-
 export async function loadLibrary(): Promise<Listing> {
   // "no-cache": the browser revalidates with the listing's ETag; an unchanged library comes back as a 304.
-  const response = await api.fetchApi("/intelligent-generation/library", { cache: "no-cache" });
-  if (!response.ok) {
-    throw await failure(response, "Model Library", "Restart ComfyUI after installing or updating Intelligent Generation.");
-  }
-  const body = (await response.json()) as Partial<Listing>;
+  const body = await request<Partial<Listing>>("/library", "Model Library", { cache: "no-cache" });
   return {
     models: body.models ?? [],
     duplicates: body.duplicates ?? [],
@@ -131,34 +100,13 @@ export async function loadLibrary(): Promise<Listing> {
 }
 
 /** Hash the possible copies (only those) and answer every group found; nothing is deleted. */
-export async function confirmDuplicates(): Promise<DuplicateSummary & { duplicates: DuplicateGroup[] }> {
-  const response = await api.fetchApi("/intelligent-generation/duplicates", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" }, // the pack's changing routes take JSON bodies only
-    body: "{}",
-  });
-  if (!response.ok) {
-    throw await failure(response, "Finding duplicates", "Restart ComfyUI after installing or updating Intelligent Generation.");
-  }
-  return (await response.json()) as DuplicateSummary & { duplicates: DuplicateGroup[] };
-}
+export const confirmDuplicates = () =>
+  postJson<DuplicateSummary & { duplicates: DuplicateGroup[] }>("/duplicates", "Finding duplicates");
 
-export async function fetchMetadata(target: FetchTarget): Promise<FetchSummary> {
-  const response = await api.fetchApi("/intelligent-generation/metadata/fetch", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(target),
-  });
-  if (!response.ok) {
-    throw await failure(
-      response,
-      "Metadata fetch",
-      "This version of Intelligent Generation cannot look up metadata from the editor yet; " +
-        "use the Metadata Fetcher node or `python -m services metadata`.",
-    );
-  }
-  return (await response.json()) as FetchSummary;
-}
+export const fetchMetadata = (target: FetchTarget): Promise<FetchSummary> =>
+  postJson<FetchSummary>("/metadata/fetch", "Metadata fetch", target,
+    "This version of Intelligent Generation cannot look up metadata from the editor yet; " +
+      "use the Metadata Fetcher node or `python -m services metadata`.");
 
 /** Listen to one of our server events. ComfyUI only dispatches custom websocket messages whose type
  * has a listener, and its typed addEventListener knows core events only. */

@@ -6,9 +6,9 @@ import { app } from "comfyui/app";
 import { el } from "./dom";
 import { KIND_LABELS, applyFilter, baseModels, type Filter } from "./library_filter";
 import { modelItem } from "./library_item";
+import { RouteError } from "./api";
 import {
   FETCH_PROGRESS_EVENT,
-  RouteError,
   fetchMetadata,
   loadLibrary,
   onServerEvent,

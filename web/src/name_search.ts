@@ -2,9 +2,9 @@
 // server first says what it would send (the file's stem, its type and base model), the user agrees, then it is
 // sent (POST /intelligent-generation/models/{kind}/{name}/name-search). The answers are only candidates to look
 // at: nothing is stored as this file's metadata.
-import { api } from "comfyui/api";
+import { modelPath, postJson } from "./api";
 import { el } from "./dom";
-import { failure, type ModelInfo } from "./library_api";
+import type { ModelInfo } from "./library_api";
 
 interface Sent {
   query: string;
@@ -19,16 +19,8 @@ interface Found {
   candidates: { name: string; version: string; base_model: string | null; page: string }[];
 }
 
-async function ask(m: ModelInfo, confirm: boolean): Promise<Found> {
-  const name = m.name.split("/").map(encodeURIComponent).join("/");
-  const response = await api.fetchApi(`/intelligent-generation/models/${encodeURIComponent(m.kind)}/${name}/name-search`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ confirm }),
-  });
-  if (!response.ok) throw await failure(response, "Search by name", "Restart ComfyUI after installing or updating Intelligent Generation.");
-  return (await response.json()) as Found;
-}
+const ask = (m: ModelInfo, confirm: boolean): Promise<Found> =>
+  postJson<Found>(`${modelPath(m.kind, m.name)}/name-search`, "Search by name", { confirm });
 
 function link(url: string, text: string): HTMLElement {
   if (!/^https?:\/\/[^/]+\//.test(url)) return el("span", {}, text);

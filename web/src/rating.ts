@@ -1,9 +1,8 @@
 // A 1-5 star control (with an optional comment) on Save With Metadata after it saved images. A rating is
 // stored on this machine by POST /intelligent-generation/feedback (nodes/routes_feedback.py), keyed by the
 // generation id embedded in the image; later recommendations for similar prompts lean on it.
-import { api } from "comfyui/api";
+import { RouteError, postJson } from "./api";
 import { el } from "./dom";
-import { RouteError, failure } from "./library_api";
 import { addDisplayWidget, afterExecuted, fitNode, type GraphNode, type NodeClass } from "./node_hooks";
 import { toast } from "./toast";
 
@@ -27,12 +26,7 @@ export function savedImages(output: Record<string, unknown> | undefined): string
 }
 
 export async function rateImage(image: string, rating: number, comment: string): Promise<void> {
-  const response = await api.fetchApi("/intelligent-generation/feedback", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ image, rating, comment }),
-  });
-  if (!response.ok) throw await failure(response, "Rating", "Restart ComfyUI after installing or updating Intelligent Generation.");
+  await postJson<unknown>("/feedback", "Rating", { image, rating, comment });
 }
 
 interface Control {

@@ -1,12 +1,10 @@
 // The Model Library tab's "Statistics and ratings" section: what GET /intelligent-generation/stats reports
 // (counts by kind and base model, metadata coverage, cache size, CPU, RAM and GPU), and the user's
 // ratings (nodes/routes_feedback.py) with export to a JSON file and delete: the data is theirs.
-import { api } from "comfyui/api";
+import { request } from "./api";
 import { el } from "./dom";
-import { failure } from "./library_api";
+import { bytes } from "./format";
 import { toast } from "./toast";
-
-const RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
 
 interface Coverage {
   total: number;
@@ -42,28 +40,10 @@ export interface Rating {
   checkpoint: string | null;
 }
 
-async function getJson<T>(path: string, what: string, init?: RequestInit): Promise<T> {
-  const response = await api.fetchApi(path, { cache: "no-store", ...init });
-  if (!response.ok) throw await failure(response, what, RESTART_HINT);
-  return (await response.json()) as T;
-}
-
-export const loadStats = () => getJson<LibraryStats>("/intelligent-generation/stats", "Library statistics");
-export const loadRatings = async () =>
-  (await getJson<{ ratings: Rating[] }>("/intelligent-generation/feedback", "Ratings")).ratings;
+export const loadStats = () => request<LibraryStats>("/stats", "Library statistics");
+export const loadRatings = async () => (await request<{ ratings: Rating[] }>("/feedback", "Ratings")).ratings;
 const deleteRatings = async () =>
-  (await getJson<{ deleted: number }>("/intelligent-generation/feedback", "Deleting ratings", { method: "DELETE" })).deleted;
-
-export function bytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit && value < 10 ? 1 : 0)} ${units[unit]}`;
-}
+  (await request<{ deleted: number }>("/feedback", "Deleting ratings", { method: "DELETE" })).deleted;
 
 const KIND_NAMES: Record<string, string> = { checkpoints: "Checkpoints", loras: "LoRAs", vae: "VAEs" };
 

@@ -2,13 +2,10 @@
 // record knows their CivitAI ids (POST /intelligent-generation/updates: only those ids are sent). A newer version
 // downloads through the confirmed, verified download (POST /intelligent-generation/download): the user sees
 // what would arrive and agrees first.
-import { api } from "comfyui/api";
+import { postJson as post } from "./api";
 import { el } from "./dom";
-import { failure } from "./library_api";
-import { bytes } from "./stats_panel";
+import { bytes } from "./format";
 import { toast } from "./toast";
-
-const RESTART_HINT = "Restart ComfyUI after installing or updating Intelligent Generation.";
 
 interface Newer {
   version_id: number;
@@ -32,16 +29,6 @@ interface Planned {
   page?: string | null;
 }
 
-async function post<T>(path: string, what: string, body: unknown): Promise<T> {
-  const response = await api.fetchApi(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw await failure(response, what, RESTART_HINT);
-  return (await response.json()) as T;
-}
-
 /** The section; `downloaded` lists the library again after a new version arrived. */
 export function updatesPanel(report: (error: unknown) => void, downloaded: () => Promise<void>): HTMLElement {
   const check = el("button", { title: "Ask CivitAI for newer versions (only the CivitAI model ids of your models are sent)",
@@ -52,11 +39,11 @@ export function updatesPanel(report: (error: unknown) => void, downloaded: () =>
     const target = { kind: m.kind, source: "civitai", civitai_version: v.version_id };
     button.disabled = true;
     try {
-      const plan = await post<Planned>("/intelligent-generation/download", "Download", target);
+      const plan = await post<Planned>("/download", "Download", target);
       const size = typeof plan.size === "number" ? bytes(plan.size) : "unknown size";
       if (!window.confirm(`Download ${v.name} (${plan.file_name ?? "file"}, ${size}) into ComfyUI's ${m.kind} folder, ` +
         `beside ${m.name}?\nIts licence is on its CivitAI page: ${plan.page ?? "(unknown)"}`)) return;
-      const done = await post<{ status: string; name: string }>("/intelligent-generation/download", "Download",
+      const done = await post<{ status: string; name: string }>("/download", "Download",
         { ...target, confirm: true });
       toast("success", `${done.name} downloaded and verified`, `The older ${m.name} stays; remove it yourself if you want.`);
       await downloaded();
@@ -81,7 +68,7 @@ export function updatesPanel(report: (error: unknown) => void, downloaded: () =>
     void (async () => {
       try {
         const answer = await post<{ checked: number; with_updates: number; models: Checked[] }>(
-          "/intelligent-generation/updates", "Update check", {});
+          "/updates", "Update check", {});
         const shown = answer.models.filter((m) => m.newer.length || !m.found);
         results.replaceChildren(...shown.map(item));
         if (!shown.length) results.replaceChildren(answer.checked ? `All ${answer.checked} checked models are up to date.` :
