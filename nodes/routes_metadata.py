@@ -277,9 +277,12 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
 
     @routes.post(PREFIX + "/duplicates")
     @editor_only
-    async def post_duplicates(_request: web.Request) -> web.Response:
+    async def post_duplicates(request: web.Request) -> web.Response:
         """Confirms the library's possible copies by hashing them (nothing goes online, nothing is deleted) and
         answers the groups found; progress as the fetch's server events, one hashing job at a time."""
+        body = await lookup_request(request)  # a JSON object, as every changing route takes
+        if isinstance(body, str):
+            return _error(400, body)
         job = jobs.begin("duplicates")
         if job is None:
             return web.json_response({"error": "a metadata fetch is running; try again when it is done",

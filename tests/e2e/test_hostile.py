@@ -37,6 +37,13 @@ def _models(server: ComfyServer) -> set[str]:
     return {p.name for p in (server.base / "models").rglob("*") if p.is_file()}
 
 
+# Every route that changes something or goes online (the later ones hash, ask CivitAI or search by a file name).
+CHANGING = ["/intelligent-generation/download", "/api/intelligent-generation/download",
+            "/intelligent-generation/download/candidates", "/intelligent-generation/metadata/fetch",
+            "/intelligent-generation/feedback", "/intelligent-generation/duplicates", "/intelligent-generation/updates",
+            "/intelligent-generation/models/loras/cat_ears_sd15.safetensors/name-search"]
+
+
 @pytest.mark.parametrize("headers", [
     {"Origin": "null", "Content-Type": "text/plain"},
     {"Origin": "", "Content-Type": "text/plain"},
@@ -48,9 +55,7 @@ def _models(server: ComfyServer) -> set[str]:
     {"Host": "rebind.example:8188", "Origin": "http://rebind.example:8188", "Content-Type": "application/json"},
     {"Host": "rebind.example", "Content-Type": "application/json"},
 ])
-@pytest.mark.parametrize("path", ["/intelligent-generation/download", "/api/intelligent-generation/download",
-                                  "/intelligent-generation/download/candidates", "/intelligent-generation/metadata/fetch",
-                                  "/intelligent-generation/feedback"])
+@pytest.mark.parametrize("path", CHANGING)
 def test_other_pages_cannot_change_anything(server: ComfyServer, path: str, headers: dict[str, str]) -> None:
     before = _models(server)
     body = json.dumps({**DOWNLOAD, "concept": "pixel art", "image": "x.png", "rating": 5}).encode()
@@ -130,14 +135,19 @@ def test_names_that_normalise_into_paths_are_refused(server: ComfyServer, inputs
 EDITOR = {"Content-Type": "application/json"}
 
 
-@pytest.mark.parametrize("path", ["/intelligent-generation/download", "/intelligent-generation/download/candidates",
-                                  "/intelligent-generation/metadata/fetch", "/intelligent-generation/feedback"])
+@pytest.mark.parametrize("path", [p for p in CHANGING if not p.startswith("/api/")])
 @pytest.mark.parametrize("body", [b"[" * 50_000 + b"]" * 50_000, b'{"kind": NaN}', b'{"kind": "a", "kind": "b"}',
                                   b'["not", "an", "object"]', b'{"host": ["https://civitai.com"]}', b"{"])
 def test_malformed_bodies_are_a_400_with_the_reason(server: ComfyServer, path: str, body: bytes) -> None:
     status, answer = raw(server, "POST", path, body, EDITOR)
     assert status == 400, answer
     assert isinstance(answer, dict) and answer["error"]
+
+
+def test_a_body_of_120_mb_is_refused_unread_and_the_server_stays_up(server: ComfyServer) -> None:
+    status, answer = raw(server, "POST", "/intelligent-generation/duplicates", b" " * (120 * 2**20), EDITOR)
+    assert status in (400, 413), answer
+    assert raw(server, "GET", "/intelligent-generation/settings", None, {})[0] == 200
 
 
 def test_a_rating_of_a_file_name_too_long_is_a_400(server: ComfyServer) -> None:
