@@ -165,6 +165,11 @@ class Library:
         return SearchIndex.build(docs), docs
 
     @cached_property
+    def lora_positions(self) -> dict[int, int]:
+        """Each LoRA entry's position in `of_kind("loras")`, and so in `lora_search`'s documents, by identity."""
+        return {id(e): i for i, e in enumerate(self.of_kind("loras"))}
+
+    @cached_property
     def detailers(self) -> dict[str, list[ModelEntry]]:
         """General detail enhancers per family, best known first: a detail LoRA is general when it has no concept
         of its own and at least a third of the words it names itself by say it adds detail (a slider or a tool

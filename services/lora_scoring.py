@@ -188,7 +188,7 @@ def _same_concept(library: Library, found: list[tuple[Match, bool]], own_words: 
 
     loras = library.of_kind("loras")
     documents = library.lora_search[1]
-    positions = {id(e): i for i, e in enumerate(loras)}
+    positions = library.lora_positions
     covered = {(m.group, m.entry.base_model) for m, _picked in found}  # Pony and SDXL LoRAs are not one
     seen = {positions[id(m.entry)] for m, _picked in found}
     added: list[tuple[Match, bool]] = []
@@ -232,7 +232,7 @@ def _one_group_per_word(library: Library, found: list[tuple[Match, bool]], own_w
     in its description or captions, they are one when they resemble each other (a Pony racing suit described
     as "fireproof overalls" beside "Racing Suit XL"). Characters stay by their names."""
     documents = library.lora_search[1]
-    positions = {id(e): i for i, e in enumerate(library.of_kind("loras"))}
+    positions = library.lora_positions
     groups: list[tuple[str, set[str], Match]] = []
     merged = []
     for (match, picked), words in zip(found, own_words, strict=True):
