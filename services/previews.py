@@ -10,6 +10,10 @@ over a bare `<stem>.png`.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # online.py imports requests on use only; this module stays standard library at import time
+    from .online import HardenedSession
 
 PREVIEW_SUFFIXES = (".preview.png", ".preview.jpeg", ".preview.jpg", ".preview.webp", ".webp", ".png", ".jpeg",
                     ".jpg", ".gif")
@@ -73,13 +77,16 @@ def first_example(images: object, max_level: int) -> dict[str, object] | None:
     return None
 
 
-def keep_example(session: object, cache_dir: str | os.PathLike[str], sha256: str, image: dict[str, object]) -> str:
+def keep_example(session: HardenedSession, cache_dir: str | os.PathLike[str], sha256: str,
+                 image: dict[str, object]) -> str:
     """Download one example image (through the hardened session, from a download host only, at most
     MAX_PREVIEW_BYTES, an image type) into the cache as `<sha256>.<level><suffix>`; written whole or not at all."""
     from .online import OnlineError
 
-    url, level = str(image["url"]), int(image["nsfw_level"])  # type: ignore[call-overload]
-    response = session.open_download(url, from_download_host=True)  # type: ignore[attr-defined]
+    url, level = str(image["url"]), image["nsfw_level"]
+    if not isinstance(level, int):
+        raise OnlineError("unexpected", "the example image has no rating")
+    response = session.open_download(url, from_download_host=True)
     try:
         suffix = _SUFFIX_OF.get(response.headers.get("Content-Type", "").split(";")[0].strip().lower())
         if suffix is None:
