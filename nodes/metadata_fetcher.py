@@ -17,7 +17,7 @@ from ..services.online import CIVITAI_HOSTS, OnlineSettings, SettingsError, sett
 from ..services.previews import LEVELS
 from ..services.settings import read_settings, settings_file
 from ..services.updates import check_updates as check_for_updates
-from ..services.updates import known_on_civitai
+from ..services.updates import known_on_civitai, summary_lines
 from .common import CATEGORY, GenerationInfo, LoraPlan, Selection, cache_dir, full_path, library_signature, load_library
 
 SCOPES = ("selection", "model", "checkpoints", "loras", "vae", "library")
@@ -87,13 +87,10 @@ def updates_text(report: FetchReport, settings: OnlineSettings | None) -> str:
     if settings is None:
         return "Updates: not checked, online_lookup is off (nothing was sent)."
     in_scope = {(r.target.kind, r.target.name) for r in report.results}
-    known = [k for k in known_on_civitai(load_library(), cache_dir()) if (k.entry.kind, k.entry.name) in in_scope]
+    known = known_on_civitai(load_library(), cache_dir(), in_scope)
     if not known:
         return "Updates: no model in scope is known to CivitAI."
-    checks = check_for_updates(known, settings)
-    newer = [c.describe() for c in checks if c.newer or not c.found]
-    return "\n".join([f"Updates: {len(checks)} model(s) checked, {sum(bool(c.newer) for c in checks)} with a newer "
-                      "version for the same base model.", *newer])
+    return "\n".join(summary_lines(check_for_updates(known, settings)))
 
 
 def trigger_words(report: FetchReport, selection: dict | None, lora_plan: dict | None, scope: str) -> str:

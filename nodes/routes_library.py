@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import stat
 import sys
 import time
 from pathlib import Path
@@ -22,10 +21,10 @@ import folder_paths
 from aiohttp import web
 
 from ..services.duplicates import find_copies, summary
-from ..services.hashing import HashCache, read_cache, still_current
+from ..services.hashing import read_cache, still_current
 from ..services.library import Library
 from ..services.model_records import RECORDS_FOLDER, load_record
-from ..services.previews import MAX_PREVIEW_BYTES, PREVIEWS_FOLDER, content_type, stored_preview, stored_previews
+from ..services.previews import PREVIEWS_FOLDER, preview_image, stored_previews
 from ..services.settings import DEFAULT_USER, read_settings, settings_file
 from .common import PREFIX, cache_dir, library_folders, load_library
 from .routes_metadata import resolve
@@ -76,22 +75,7 @@ def preview_file(kind: str, name: str) -> tuple[str, str] | None:
     entry = load_library().find(kind, name) if path else None
     if path is None or entry is None or os.path.realpath(entry.path) != os.path.realpath(path):
         return None
-    if entry.preview:
-        image = os.path.join(os.path.dirname(path), entry.preview)
-    else:
-        hashes = HashCache(cache_dir()).get(entry.path)  # one row: thumbnails are asked one by one
-        stored = stored_preview(cache_dir(), hashes.sha256) if hashes else None
-        if stored is None:
-            return None
-        image = stored[0]
-    mime = content_type(image)
-    try:
-        st = os.stat(image)
-    except OSError:
-        return None
-    if mime is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_PREVIEW_BYTES:
-        return None
-    return image, mime
+    return preview_image(entry, cache_dir())
 
 
 def _user(request: web.Request) -> str:

@@ -44,6 +44,7 @@ from ..services.name_lookup import planned as planned_search
 from ..services.name_lookup import search_by_name
 from ..services.online import OnlineError, OnlineSettings, SettingsError
 from ..services.updates import check_updates, known_on_civitai
+from ..services.updates import counts as update_counts
 from .common import PREFIX, cache_dir, editor_only, load_library, lookup_request
 from .metadata_fetcher import online_settings, preview_level
 
@@ -155,10 +156,7 @@ def updates_work(settings: OnlineSettings) -> Callable[[Callable[[str, int, int]
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
         known = known_on_civitai(load_library(), cache_dir())
         checks = check_updates(known, settings, progress=lambda done, total: progress("lookup", done, total))
-        newer = [c for c in checks if c.newer]
-        return {"counts": {"checked": len(checks), "with_updates": len(newer),
-                           "not_listed": sum(not c.found for c in checks)},
-                "results": [{**c.to_dict(), "summary": c.describe()} for c in checks]}
+        return {"counts": update_counts(checks), "results": [{**c.to_dict(), "summary": c.describe()} for c in checks]}
     return work
 
 

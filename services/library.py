@@ -152,11 +152,14 @@ class Library:
     def lora_search(self) -> tuple[Any, list[Any]]:
         """The LoRAs as documents of their own metadata, and the search index over them (retrieval.py),
         in `of_kind("loras")` order."""
-        from .retrieval import SearchIndex
+        from .retrieval import Document, SearchIndex
 
         global _documents
         known, fresh, docs = _documents, {}, []
         for e in self.of_kind("loras"):
+            if ("loras", e.name) in self.copies:  # found through the file it copies, never on its own
+                docs.append(Document({}))
+                continue
             hit = known.get(id(e))
             doc = hit[1] if hit is not None and hit[0] is e else _document(e)
             fresh[id(e)] = (e, doc)
@@ -176,7 +179,7 @@ class Library:
         may change anything: "Age Slider" changes age). "Macro Focus Stack"
         tagged photography, macro, focus stacking, detail is a macro LoRA that happens to add detail."""
         pool: dict[str, list[ModelEntry]] = {}
-        for e in self.of_kind("loras"):
+        for e in self.choices("loras"):
             if e.category == "detail" and e.usable and not e.concepts and _mostly_detail(e):
                 pool.setdefault(e.family, []).append(e)
         for entries in pool.values():

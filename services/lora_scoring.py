@@ -87,11 +87,7 @@ def _searched(library: Library, keys: PromptKeys, min_score: float = 0.0) -> tup
     """The library's search index, its documents, the prompt's query and the hits (retrieval.py)."""
     index, documents = library.lora_search
     query = query_terms(keys.prompt, keys.concepts)
-    hits = index.search(query, min_score)
-    if library.copies:  # copies of one LoRA are one LoRA: the best described one stands for them
-        loras = library.of_kind("loras")
-        hits = [h for h in hits if ("loras", loras[h.doc].name) not in library.copies]
-    return index, documents, query, hits
+    return index, documents, query, index.search(query, min_score)
 
 
 def matches_for(library: Library, keys: PromptKeys, judge_style: bool = True) -> list[Match]:
@@ -155,7 +151,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
             group = _concept_group(entry, hit, keys, index, surface)
         found.append((Match(entry, round(score, 2), _evidence(hit, index, surface), group), picked))
         own_words.append(_defining_words(hit, index, query))
-    found, own_words = _one_group_per_word(library, found, own_words, index)
+    found = _one_group_per_word(library, found, own_words, index)
     return found + _same_concept(library, found, own_words, index, surface)
 
 
@@ -199,8 +195,8 @@ def _same_concept(library: Library, found: list[tuple[Match, bool]], own_words: 
             for doc, _tf, fields in index.postings.get(word, ()):
                 entry = loras[doc]
                 if (doc in seen or not CAPTION_FIELDS & set(fields) or entry.category == "character"
-                        or not entry.usable or entry.family == m.entry.family or (m.group, entry.base_model) in covered
-                        or ("loras", entry.name) in library.copies):
+                        or not entry.usable or entry.family == m.entry.family
+                        or (m.group, entry.base_model) in covered):
                     continue
                 alike = resemblance(documents[doc], documents[positions[id(m.entry)]], index)
                 if alike >= MIN_RESEMBLANCE:  # as relevant as the LoRA it resembles, as far as it resembles it
@@ -225,7 +221,7 @@ def _defining_words(hit: Any, index: Any, query: dict[str, float]) -> set[str]:
 
 
 def _one_group_per_word(library: Library, found: list[tuple[Match, bool]], own_words: list[set[str]],
-                        index: Any) -> tuple[list[tuple[Match, bool]], list[set[str]]]:
+                        index: Any) -> list[tuple[Match, bool]]:
     """LoRAs that name themselves by one same word of the prompt are one concept, whatever else their names say:
     "slam dunk xl", "Basketball Dunk [IL]" and "Dunk [Pony]" are one dunk, so no two of them go into one image.
     Each joins the group of the best match before it that shares such a word; where one of the two was met only
@@ -245,7 +241,7 @@ def _one_group_per_word(library: Library, found: list[tuple[Match, bool]], own_w
             else:
                 match = replace(match, group=joined)
         merged.append((match, picked))
-    return merged, own_words
+    return merged
 
 
 def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3) -> list[str]:

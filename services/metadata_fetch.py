@@ -292,13 +292,14 @@ class _OnlineRun:
 
     def keep_previews(self) -> int:
         """For each found model without a kept preview, its first example image within the rating asked for."""
-        from .previews import first_example, keep_example, stored_preview
+        from .previews import first_example, keep_example, stored_previews
 
         kept = 0
+        already = stored_previews(self.cache_dir)  # one folder listing for the whole run
         for sha in self.by_sha:
             civitai = (self.stored.get(sha) or {}).get("lookups", {}).get("civitai") or {}
             image = first_example((civitai.get("fields") or {}).get("images"), self.options.preview_max_nsfw)
-            if image is None or stored_preview(self.cache_dir, sha):
+            if image is None or sha in already:
                 continue
             try:
                 keep_example(self.civitai_client.session, self.cache_dir, sha, image)

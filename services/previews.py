@@ -10,9 +10,12 @@ over a bare `<stem>.png`.
 from __future__ import annotations
 
 import os
+import stat
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # online.py imports requests on use only; this module stays standard library at import time
+    from .library import ModelEntry
     from .online import HardenedSession
 
 PREVIEW_SUFFIXES = (".preview.png", ".preview.jpeg", ".preview.jpg", ".preview.webp", ".webp", ".png", ".jpeg",
@@ -37,6 +40,29 @@ def local_preview(model_path: str, present: frozenset[str] | None = None) -> str
 
 def content_type(file_name: str) -> str | None:
     return CONTENT_TYPES.get(os.path.splitext(file_name)[1].lower())
+
+
+def preview_image(entry: ModelEntry, cache_dir: str | Path) -> tuple[str, str] | None:
+    """(path, content type) of a model's preview: the image another tool left beside it, else the example image
+    a lookup kept for it; only a regular image file of a sane size, else None."""
+    if entry.preview:
+        image = os.path.join(os.path.dirname(entry.path), entry.preview)
+    else:
+        from .hashing import HashCache
+
+        hashes = HashCache(cache_dir).get(entry.path)  # one row: thumbnails are asked one by one
+        stored = stored_preview(cache_dir, hashes.sha256) if hashes else None
+        if stored is None:
+            return None
+        image = stored[0]
+    mime = content_type(image)
+    try:
+        st = os.stat(image)
+    except OSError:
+        return None
+    if mime is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_PREVIEW_BYTES:
+        return None
+    return image, mime
 
 
 # Example images kept as previews (opt-in, the StorePreviews setting): in the cache folder, never beside the model.

@@ -91,8 +91,7 @@ def named_characters(library: Library, keys: PromptKeys, index: Any, searched: s
     for word in sorted(name_words(library, keys)):
         for doc, _tf, fields in index.postings.get(stem(word), ()):
             entry = loras[doc]
-            if (doc not in searched and entry.category == "character" and first_name(entry) == word
-                    and ("loras", entry.name) not in library.copies):
+            if doc not in searched and entry.category == "character" and first_name(entry) == word:
                 found.append(Hit(doc, 0.0, {stem(word): list(fields)}))
                 searched.add(doc)
     return found

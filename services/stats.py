@@ -3,7 +3,9 @@
 Read-only: it never hashes a file, never goes online and writes nothing of its own (the hash cache is
 opened read-only; hashes come only from it, records only from the cache folder). Counts are by kind;
 "never looked up" means no model record was found for the file's cached SHA-256, which includes every
-file never hashed (a lookup needs the hash). Neither paths nor file names are reported.
+file never hashed (a lookup needs the hash). Duplicates are counted as duplicates.py finds them without
+hashing: files of one size are compared by their first and last 64 KiB. Neither paths nor file names are
+reported.
 
 System resources come from psutil (CPU, RAM) and pynvml (NVIDIA GPUs), both imported only when
 asked for: without them the answer says why instead of failing.

@@ -68,12 +68,27 @@ class UpdateCheck:
                 f"(version {first.version_id}).")
 
 
-def known_on_civitai(library: Library, cache_dir: str | Path) -> list[Known]:
-    """The library's files whose record (found through the hash cache, files unchanged since hashed) holds a
+def counts(checks: list[UpdateCheck]) -> dict[str, int]:
+    return {"checked": len(checks), "with_updates": sum(bool(c.newer) for c in checks),
+            "not_listed": sum(not c.found for c in checks)}
+
+
+def summary_lines(checks: list[UpdateCheck]) -> list[str]:
+    """A head line with the counts, then one line per model with a newer version or no longer listed."""
+    c = counts(checks)
+    return [f"Updates: {c['checked']} model(s) checked, {c['with_updates']} with a newer version for the same base "
+            "model.", *(check.describe() for check in checks if check.newer or not check.found)]
+
+
+def known_on_civitai(library: Library, cache_dir: str | Path,
+                     only: set[tuple[str, str]] | None = None) -> list[Known]:
+    """The library's files (of `only`'s (kind, name), when given) whose record (found through the hash cache, files unchanged since hashed) holds a
     CivitAI model and version id. Copies (one SHA-256) count once, under the first name the library lists."""
     hashed = read_cache(cache_dir)
     known: dict[str, Known] = {}
     for entry in library.entries:
+        if only is not None and (entry.kind, entry.name) not in only:
+            continue
         sha = still_current(entry.path, hashed.get(entry.path))
         if sha is None:
             continue
