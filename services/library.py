@@ -11,16 +11,18 @@ training metadata embedded in the file, then the file name.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import base_model as bases
 from .folder_watch import FolderWatch, ModelFile
@@ -119,6 +121,9 @@ class Library:
     # lora_scoring's matches per prompt, before style and the per-family cap are judged: a recommendation
     # asks for them several times (the style's vote, the checkpoint, the plan).
     match_memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Where search documents made before are kept (index.IndexCache), and each LoRA entry's row in it by
+    # identity: (index key, signature).
+    stored: tuple[Any, dict[int, tuple[str, str]]] | None = field(default=None, repr=False, compare=False)
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return self._by_kind.get(kind, [])
@@ -152,20 +157,55 @@ class Library:
     def lora_search(self) -> tuple[Any, list[Any]]:
         """The LoRAs as documents of their own metadata, and the search index over them (retrieval.py),
         in `of_kind("loras")` order."""
+        with paused_gc():  # a million small objects that live as long as the library (see paused_gc)
+            return self._lora_search()
+
+    def _lora_search(self) -> tuple[Any, list[Any]]:
         from .retrieval import Document, SearchIndex
 
         global _documents
-        known, fresh, docs = _documents, {}, []
-        for e in self.of_kind("loras"):
+        loras = self.of_kind("loras")
+        docs: list[Any] = []
+        missing: list[int] = []
+        for i, e in enumerate(loras):
+            hit = _documents.get(id(e))
             if ("loras", e.name) in self.copies:  # found through the file it copies, never on its own
                 docs.append(Document({}))
-                continue
-            hit = known.get(id(e))
-            doc = hit[1] if hit is not None and hit[0] is e else _document(e)
-            fresh[id(e)] = (e, doc)
-            docs.append(doc)
-        _documents = fresh  # only this library's: the entries of older scans are let go
+            elif hit is not None and hit[0] is e:
+                docs.append(hit[1])
+            else:
+                docs.append(None)
+                missing.append(i)
+        for i, doc in zip(missing, self._stored_or_made([loras[i] for i in missing]), strict=True):
+            docs[i] = doc
+        # Only this library's: the entries of older scans are let go.
+        _documents = {id(e): (e, doc) for e, doc in zip(loras, docs, strict=True) if ("loras", e.name) not in self.copies}
         return SearchIndex.build(docs), docs
+
+    def _stored_or_made(self, entries: list[ModelEntry]) -> list[Any]:
+        """The entries' documents: as stored by an earlier process when their files did not change since,
+        else made now (and stored)."""
+        if not entries or self.stored is None:
+            return [_document(e) for e in entries]
+        from .retrieval import Document
+
+        cache, rows = self.stored
+        version = _document_version()
+        wanted = {row[0]: f"{row[1]}|{version}" for e in entries if (row := rows.get(id(e)))}
+        found = cache.documents(wanted)
+        out, fresh = [], []
+        for e in entries:
+            row = rows.get(id(e))
+            value = found.get(row[0]) if row else None
+            if _document_shaped(value):
+                out.append(Document(value[0], set(value[1])))
+                continue
+            doc = _document(e)
+            out.append(doc)
+            if row:
+                fresh.append((row[0], wanted[row[0]], [doc.fields, sorted(doc.whole)]))
+        cache.store_documents(fresh)
+        return out
 
     @cached_property
     def lora_positions(self) -> dict[int, int]:
@@ -205,6 +245,28 @@ def _mostly_detail(entry: ModelEntry) -> bool:
 # The last search's documents by entry: a rescan reuses the entries of unchanged files, and with them their
 # documents, so after one file changed the search index is rebuilt from documents (a tenth of the cost).
 _documents: dict[int, tuple[ModelEntry, Any]] = {}
+
+
+@lru_cache(maxsize=1)
+def _document_version() -> str:
+    """Stored documents are used only by the code that made them: a change to how words are read (these modules,
+    the stemmer) makes them anew."""
+    import snowballstemmer
+
+    from . import retrieval, vocabulary
+
+    digest = hashlib.blake2b(str(getattr(snowballstemmer, "__version__", "")).encode(), digest_size=8)
+    for module in (retrieval, vocabulary, sys.modules[__name__]):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def _document_shaped(value: Any) -> TypeGuard[list[Any]]:
+    from .retrieval import FIELDS
+
+    # Our own rows: the shape is checked, not every word (a damaged row fails to parse as JSON).
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], dict) and isinstance(value[1], list)
+            and value[0].keys() <= FIELDS.keys())
 
 
 def _document(e: ModelEntry) -> Any:
@@ -281,6 +343,7 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
     names: set[tuple[str, str]] = set()
     stems: dict[tuple[str, str], str] = {}
     chosen: list[tuple[str, str, str, ModelEntry | None]] = []  # kind, key, signature, cached entry
+    rows: dict[int, tuple[str, str]] = {}  # LoRA entry by identity -> its index key and signature
     jobs: list[tuple[str, str, str, frozenset[str], int]] = []
     for kind, files in listing:
         for path, name, signature, sidecars, size in files:
@@ -304,6 +367,8 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
         if first != entry.name:  # a fact of this scan, not of the file: kept out of the index
             entry = replace(entry, problems=[*entry.problems, f"same file name as {first}; `<lora:{stem[1]}>` "
                                                               "means the first"])
+        if kind == "loras":
+            rows[id(entry)] = (key, signature)
         entries.append(entry)
     copies: dict[tuple[str, str], str] = {}
     if cache and cache_dir:
@@ -314,7 +379,7 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
         hashed = read_cache(cache_dir)
         entries = _with_records(entries, Path(cache_dir), hashed)
         copies = copy_names(known_copies(entries, hashed))
-    library = Library(entries, copies)
+    library = Library(entries, copies, stored=(cache, rows) if cache else None)
     if cache_dir:
         _last_scan[memo_key] = (stamp, current, library)
     return library
@@ -391,6 +456,7 @@ def model_files(folder: Path, full: bool = False) -> list[ModelFile]:
 def forget_scans() -> None:
     """As after a restart: the next scan reads the folders and the index on disk anew."""
     _last_scan.clear()
+    _documents.clear()
     WATCH.forget()
 
 

@@ -140,3 +140,78 @@ def test_a_failing_worker_leaves_its_files_to_this_process(models_root: Path, mo
     monkeypatch.setattr(describe_workers.sys, "executable", "/nonexistent/python")  # cannot start
     assert describe_many(jobs, workers=2, parallel_from=1) == here
     assert "no describe worker" in caplog.text
+
+
+@pytest.fixture
+def documents_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the LoRAs whose search documents are really made from their metadata."""
+    from services import retrieval
+
+    made: list[str] = []
+    real = retrieval.Document.of
+
+    def spy(*args: object, **kwargs: object) -> retrieval.Document:
+        made.append(str(args[3]))  # the LoRA's name
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retrieval.Document, "of", spy)
+    library.forget_scans()
+    return made
+
+
+def _search(lib: library.Library, words: str) -> list[str]:
+    from services.retrieval import query_terms
+
+    index, _documents = lib.lora_search
+    loras = lib.of_kind("loras")
+    return [loras[hit.doc].name for hit in index.search(query_terms(words))]
+
+
+def test_a_new_process_reads_the_stored_search_documents_and_finds_the_same(
+        models_root: Path, tmp_path: Path, documents_made: list[str]) -> None:
+    cache = tmp_path / "cache"
+    first = scan(folders_under(models_root), cache)
+    found = _search(first, "cat ears")
+    assert found and len(documents_made) == len(first.of_kind("loras"))
+    documents_made.clear()
+    library.forget_scans()  # a new process
+    again = scan(folders_under(models_root), cache)
+    assert _search(again, "cat ears") == found
+    assert documents_made == []
+
+
+def test_a_changed_lora_and_other_code_get_new_documents(models_root: Path, tmp_path: Path,
+                                                          documents_made: list[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    scan(folders_under(models_root), cache).lora_search  # noqa: B018 (built on first use)
+    changed = next((models_root / "loras").glob("*.safetensors"))
+    changed.with_name(changed.stem + ".ig.json").write_text(json.dumps({"name": "Quokka Selfies"}))
+    documents_made.clear()
+    library.forget_scans()
+    again = scan(folders_under(models_root), cache)
+    assert _search(again, "quokka") == [changed.name]
+    assert documents_made == [changed.name]  # the others came from the index
+
+    documents_made.clear()
+    library.forget_scans()
+    monkeypatch.setattr(library, "_document_version", lambda: "another reading of words")
+    every = scan(folders_under(models_root), cache)
+    every.lora_search  # noqa: B018
+    assert len(documents_made) == len(every.of_kind("loras"))
+
+
+def test_damaged_stored_documents_are_made_again(models_root: Path, tmp_path: Path,
+                                                 documents_made: list[str]) -> None:
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    found = _search(scan(folders_under(models_root), cache), "cat ears")
+    with sqlite3.connect(cache / "library.sqlite") as db:
+        db.execute("UPDATE documents SET document = '{\"title\": 3'")  # cut short
+        db.execute("UPDATE documents SET document = '[{\"nonsense\": []}, []]' WHERE rowid = 1")
+    documents_made.clear()
+    library.forget_scans()
+    again = scan(folders_under(models_root), cache)
+    assert _search(again, "cat ears") == found
+    assert len(documents_made) == len(again.of_kind("loras"))
