@@ -37,7 +37,7 @@ KINDS = ("checkpoints", "loras", "vae")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
-ENTRY_VERSION = 21  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 22  # bump when describe() learns something new: cached entries are then re-read
 
 # LoRA categories, from the words their metadata uses (first match wins).
 CATEGORY_WORDS = (

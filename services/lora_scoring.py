@@ -20,7 +20,17 @@ from .analysis import DEFAULT_STYLE, PromptAnalysis, with_style
 from .feedback import Lean
 from .library import Library, ModelEntry
 from .prompt_keys import PromptKeys, character_names, named_by_first_name, named_characters
-from .retrieval import MIN_IDENTITY, MIN_RELEVANCE, PHRASE_JOIN, agrees, query_terms, resemblance, surface_terms
+from .retrieval import (
+    MIN_IDENTITY,
+    MIN_RELEVANCE,
+    PHRASE_JOIN,
+    agrees,
+    foreign_words,
+    query_terms,
+    read_as_the_library,
+    resemblance,
+    surface_terms,
+)
 from .vocabulary import FLAT_MEDIA, fold
 
 DEFAULT_WEIGHT = 0.8
@@ -86,7 +96,7 @@ def _searched(library: Library, keys: PromptKeys, min_score: float = 0.0) -> tup
                                                                                   list[Any]]:
     """The library's search index, its documents, the prompt's query and the hits (retrieval.py)."""
     index, documents = library.lora_search
-    query = query_terms(keys.prompt, keys.concepts)
+    query = read_as_the_library(query_terms(keys.prompt, keys.concepts), keys.prompt, index)
     return index, documents, query, index.search(query, min_score)
 
 
@@ -129,6 +139,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
     own_words: list[set[str]] = []  # per match: the prompt's words it names itself by
     floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
     named = named_characters(library, keys, index, {h.doc for h in hits})
+    foreign = foreign_words(keys.prompt)
     for hit in [*hits, *named]:
         entry = loras[hit.doc]
         picked = entry.name in keys.llm_picks  # the local LLM read the whole prompt and chose it among candidates
@@ -140,7 +151,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
             score = max(score, MIN_SCORE)
         elif keys.llm_judged:
             continue
-        elif score < max(MIN_SCORE, floor) or not agrees(hit, documents[hit.doc], index, query):
+        elif score < max(MIN_SCORE, floor) or not agrees(hit, documents[hit.doc], index, query, foreign):
             continue  # nothing this weak is a second thing the prompt asks for (but see _same_concept)
         names = character_names(entry, keys, library, hit)
         if entry.category == "character" and not names:
@@ -261,7 +272,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
             why = "a character the prompt does not name"
         elif fights_style(entry, keys.style):
             why = f"it leans to another style than {keys.style}"
-        elif not agrees(hit, documents[hit.doc], index, query):
+        elif not agrees(hit, documents[hit.doc], index, query, foreign_words(keys.prompt)):
             why = f"only '{shared}' in common, and nothing else of its title, tags or description is in the prompt"
         elif hit.score < floor:
             why = f"'{shared}' in common, but under a third as relevant as the best match"
@@ -329,12 +340,15 @@ def own_style(entry: ModelEntry) -> str | None:
 
 def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] | None:
     """The style the LoRAs asked for give the prompt, and the reason; None when the prompt's own stands."""
-    # Without style words, a LoRA leaning hard away from the default votes no more than it would be applied;
-    # against style words, a character or style LoRA of another style is exactly the evidence asked for.
+    # Without style words, a LoRA leaning hard away from the default votes no more than it would be applied,
+    # unless it is a style LoRA: one the prompt asks for names its style in words no list has ("Aquarell").
+    # Against style words, a character or style LoRA of another style is exactly the evidence asked for.
     # One weak style word ("canvas" of a frigate, "pastel" walls) is no more than no style word: the LoRAs decide.
     unsure = analysis.style_defaulted or max(analysis.style_scores.values(), default=0.0) < MIN_STYLE_WORDS
     keys = PromptKeys.of(analysis)
-    matches = matches_for(library, replace(keys, style=DEFAULT_STYLE) if unsure else keys, judge_style=unsure)
+    matches = matches_for(library, replace(keys, style=DEFAULT_STYLE) if unsure else keys, judge_style=False)
+    if unsure:
+        matches = [m for m in matches if m.entry.category == "style" or not fights_style(m.entry, DEFAULT_STYLE)]
     characters = [m for m in matches if m.entry.category == "character" and m.entry.styles]
     voters: list[tuple[Match, str]] = []
     heard: set[str] = set()  # one vote per concept, its best LoRA's: a Pony racing suit does not outvote the

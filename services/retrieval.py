@@ -3,8 +3,9 @@
 Every LoRA is a document: title, trigger words, tags, file and folder names, the vocabulary's concepts
 for it, kohya training tags and its description. Words are folded (case, accents, hyphens, CamelCase,
 snake_case) and stemmed (Snowball), adjacent words also count as a phrase, and the prompt's `(word:1.3)`
-weights weight the query. The hand vocabulary only expands a query (its concept names join the words); it
-never decides whether a LoRA can be found: a LoRA no list knows is found from its own words.
+weights weight the query. A prompt's word the library does not know is read as the library writes it (inside
+a German compound, or as another word's stem). The hand vocabulary only expands a query (its concept names
+join the words); it never decides whether a LoRA can be found: a LoRA no list knows is found from its own words.
 
 Relevance decides; calibration keeps accidents out. A LoRA is applied when
 - its score clears MIN_RELEVANCE (in units of a word no other model has: one rare word in its title and
@@ -152,6 +153,59 @@ def _broad() -> frozenset[str]:
     """Words that tell a style or a kind of picture ("anime", "3d", "cute", "portrait"): the style decides
     on them (the checkpoint, a style conflict); they are not what a LoRA is chosen for."""
     return frozenset(" ".join(_words(w)) for w in [*GENERIC, *(c for cues in STYLE_CUES.values() for c in cues)]) - {""}
+
+
+# A compound's parts are at least this long, and a joined word is split only when it is no English word at all
+# ("butterfly" is no butter, a "telephoto" lens no photo): German, Dutch and Nordic prompts join what English
+# metadata writes apart.
+MIN_PART = 4
+COMPOUND_WEIGHT = 0.8
+_LINKS = ("s", "es", "n", "en", "e")  # what German joins parts with ("Forschung-s-station")
+# Where an unknown part is looked up as an everyday word: German's full list (its inflections: "forschers"), the
+# others' small ones.
+_COMPOUND_LANGUAGES = (("de", "best"), ("nl", "small"), ("sv", "small"), ("nb", "small"), ("da", "small"),
+                       ("en", "small"))
+
+
+def read_as_the_library(query: dict[str, float], prompt: str, index: SearchIndex) -> dict[str, float]:
+    """The query with the prompt's words the library does not know read as its metadata writes them: a word
+    that is itself another word's stem ("aquarell", the stem of "aquarelle", which the English stemmer would
+    cut to "aquarel"), and a compound of words it knows ("Forschungsstation" -> "station", "Polarforscher" ->
+    "polar")."""
+    known = index.postings
+    out = dict(query)
+    for term, surface in surface_terms(prompt).items():
+        if PHRASE_JOIN in term or term in known or term not in query:
+            continue
+        if surface in known:
+            out.setdefault(surface, query[term])
+            continue
+        for part in compound_parts(surface, known):
+            out.setdefault(part, COMPOUND_WEIGHT * query[term])
+    return out
+
+
+def compound_parts(word: str, known: Mapping[str, Any]) -> list[str]:
+    """The terms of a compound word the library knows (at least one of two parts; the other an everyday word of
+    some language), the split that explains most of the word; [] for a word that is none."""
+    zipf = _zipf()
+    if len(word) < 2 * MIN_PART or not word.isalpha() or zipf(word, "en", wordlist="best") > 0:
+        return []
+
+    def read(part: str) -> tuple[str | None, bool]:  # (its term if the library knows it, whether it is a word)
+        for written in (part, *(part[:-len(link)] for link in _LINKS if part.endswith(link))):
+            if len(written) >= MIN_PART and (term := stem(written)) in known:
+                return term, True
+        return None, max(zipf(part, language, wordlist=wordlist) for language, wordlist in _COMPOUND_LANGUAGES) >= 2.0
+
+    best: tuple[int, list[str]] = (0, [])
+    for i in range(MIN_PART, len(word) - MIN_PART + 1):
+        parts = [read(word[:i]), read(word[i:])]
+        terms_known = [term for term, _word in parts if term]
+        if terms_known and all(term or is_word for term, is_word in parts):
+            explained = sum(len(p) for p, (term, _w) in zip((word[:i], word[i:]), parts, strict=True) if term)
+            best = max(best, (explained, terms_known))
+    return best[1]
 
 
 def concept_term(concept: str) -> str:
@@ -347,9 +401,35 @@ def resemblance(one: Document, other: Document, index: SearchIndex) -> float:
     return shared / min(sum(index.idf(t) for t in mine), sum(index.idf(t) for t in theirs))
 
 
-def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float]) -> bool:
+FOREIGN_SHARE = 0.5
+_LETTER_RUNS = re.compile(r"[^\W\d_]{3,}")
+_OTHER_LANGUAGES = ("de", "fr", "es", "pt", "it", "nl", "sv", "pl")
+
+
+def foreign_words(prompt: str) -> bool:
+    """Whether most of a prompt's words are no English but another language's everyday words (a German, French
+    or Spanish prompt), read against word frequencies, not a list."""
+    zipf = _zipf()
+    words = [w for w in _LETTER_RUNS.findall(prompt.lower()) if w not in NOISE]  # as written: "körper", not "korper"
+    other = sum(max(zipf(w, language, wordlist="small") for language in _OTHER_LANGUAGES) > zipf(w, "en", wordlist="small")
+                for w in words)
+    return bool(words) and other >= FOREIGN_SHARE * len(words)
+
+
+@lru_cache(maxsize=10_000)
+def _everyday_elsewhere(term: str) -> bool:
+    zipf = _zipf()
+    return max(zipf(term, language, wordlist="small") for language in _OTHER_LANGUAGES) >= EVERYDAY
+
+
+EVERYDAY = 3.0  # zipf: a word met once in every thousand sentences or so
+
+
+def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float], foreign: bool = False) -> bool:
     """The decision's second half (see the module's docstring): the words the LoRA names itself by carry
-    it, and more than one accidental word does."""
+    it, and more than one accidental word does. In a `foreign` prompt (mostly not English, see
+    `foreign_words`) the rest of an English document cannot agree: one rare word it names itself by in two of
+    its fields ("Butoh-Tänzer" and "Ankoku Butoh", tagged butoh) is enough."""
     identity = hit.identity_terms
     evidence = {t: index.idf(t) * query.get(t, 0.0) for t in hit.matched}
     support = {t: e for t, e in evidence.items() if t not in identity and PHRASE_JOIN not in t}
@@ -361,4 +441,7 @@ def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, fl
     named = {t for t in identity if PHRASE_JOIN not in t and evidence[t] >= MIN_IDENTITY / 2}
     if len(named) >= 2 or named & document.whole:
         return True  # two of its own words, or the whole of a one-word trigger, concept or title
+    if foreign and any(evidence[t] >= MIN_IDENTITY and len(IDENTITY & set(hit.matched[t])) >= 2
+                       and not _everyday_elsewhere(t) for t in named):
+        return True  # a name or a loanword, not the prompt's language's "luna" (moon) against "Luna Moth"
     return sum(support.values()) >= 2 * MIN_IDENTITY  # one word of its own, and its description tells of the same scene

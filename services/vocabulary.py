@@ -203,6 +203,10 @@ FLAT_MEDIA = {"pixel art", "line art", "watercolor", "ink wash", "ukiyo-e", "vap
 
 
 _SEPARATORS = re.compile(r"[^a-z0-9()]+")  # hyphens too: "anime-style", "low-poly", "Pixar-like"
+# Letters that no Unicode decomposition turns into ASCII: without this "weiß" would read "wei", "Finnmarksløpet"
+# "finnmarkslpet".
+_LETTERS = str.maketrans({"ß": "ss", "ẞ": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
+                          "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
 _CAMEL_LOWER = re.compile(r"([a-z])([A-Z0-9])")
 _CAMEL_UPPER = re.compile(r"([A-Z]+)([A-Z][a-z])")
 
@@ -211,7 +215,7 @@ def fold(text: str) -> str:
     """Lower-case ASCII words: accents removed, separators reduced to spaces, and the plural or British
     spelling of a vocabulary word read as that word ("watercolours" -> "watercolor")."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        text = unicodedata.normalize("NFKD", text.translate(_LETTERS)).encode("ascii", "ignore").decode()
     words = _SEPARATORS.sub(" ", text.lower().replace("_", " ")).split()
     variants = _variants()
     return " " + " ".join([variants.get(w, w) for w in words]) + " "

@@ -216,3 +216,57 @@ def test_one_weak_style_word_lets_the_loras_asked_for_decide(models_root: Path) 
     sails = recommend(library, analyze_keywords("a frigate under full canvas heeling in a gale, spray over the bow"))
     assert sails.analysis.style == "realistic"
     assert recommend(library, analyze_keywords("an oil painting of a frigate in a gale")).analysis.style == "artistic"
+
+
+def test_letters_without_a_decomposition_fold_to_ascii() -> None:
+    """"weiß" is "weiss", not "wei"; "Finnmarksløpet" keeps its o."""
+    from services.vocabulary import fold
+
+    assert fold("Schwarzweiß Finnmarksløpet Æsir Łódź").split() == ["schwarzweiss", "finnmarkslopet", "aesir", "lodz"]
+
+
+def test_the_library_s_words_are_read_inside_a_compound_and_an_unstemmed_word(models_root: Path) -> None:
+    """A German prompt joins what English metadata writes apart ("Forschungsstation": a research station),
+    and writes "Aquarell" where the metadata says "aquarelle". An English word stays whole: a telephoto lens
+    is no photo."""
+    _lora(models_root, "PolarStation.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Polar Research Station", ["background", "research station", "antarctica"],
+        "Research stations on the ice: modules on stilts, radomes."))
+    _lora(models_root, "PhotoBooth.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Photo Booth Strip", ["photo", "booth"], "Four photo booth frames on a strip."))
+    _lora(models_root, "AquarelleWash.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Aquarelle", ["style", "aquarelle"], "Loose aquarelle washes on rough paper."))
+    library = scan(folders_under(models_root))
+    assert planned(library, "ein Polarforscher vor einer Forschungsstation in der Antarktis") == [
+        "PolarStation.safetensors"]
+    assert planned(library, "a kestrel hovering over a meadow, shot with a telephoto lens") == []
+    assert "AquarelleWash.safetensors" in planned(library, "Aquarell einer Katze")
+
+
+def test_a_style_lora_asked_for_in_words_no_list_has_decides_the_style(models_root: Path) -> None:
+    """No style word the vocabulary knows ("Aquarell" is German), but the prompt asks for a watercolour style
+    LoRA: the image is artistic, and the LoRA is applied. A subject LoRA that leans away does not decide."""
+    _lora(models_root, "AquarelleWash.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Aquarelle", ["style", "watercolor", "painting"], "Loose watercolor washes on rough paper."))
+    _lora(models_root, "AnimeFoxes.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Arctic Foxes", ["anime", "fox", "arctic fox"], "Anime arctic foxes in the snow, anime style."))
+    library = scan(folders_under(models_root))
+    painted = recommend(library, analyze_keywords("Aquarell eines Leuchtturms, zarte Farben"))
+    assert painted.analysis.style == "artistic"
+    assert "AquarelleWash.safetensors" in [p.name for p in painted.plan.loras]
+    assert recommend(library, analyze_keywords("an arctic fox curled up in the snow")).analysis.style == "realistic"
+
+
+def test_in_a_prompt_of_another_language_one_rare_name_of_the_lora_is_enough(models_root: Path) -> None:
+    """An English document cannot agree with the rest of a German prompt: "Butoh", named by the LoRA's title and
+    tags, is enough there. An everyday word of the prompt's language is no such name ("luna" is the moon, not
+    "Luna Moth"), and in an English prompt one word stays too little."""
+    _lora(models_root, "AnkokuButoh.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Ankoku Butoh", ["butoh", "dance", "avant-garde"], "Ankoku butoh dancers, white paint."))
+    _lora(models_root, "LunaMoth.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Luna Moth", ["luna moth", "insect"], "Pale green luna moths with long tails."))
+    library = scan(folders_under(models_root))
+    assert planned(library, "Schwarzweißfoto eines Butoh-Tänzers, weiß gepuderter Körper, leere Bühne") == [
+        "AnkokuButoh.safetensors"]
+    assert planned(library, "una bruja sentada en una roca, luz de luna sobre el mar") == []
+    assert planned(library, "the lights of a luna park at night") == []
