@@ -419,7 +419,7 @@ def foreign_words(prompt: str) -> bool:
 @lru_cache(maxsize=10_000)
 def _everyday_elsewhere(term: str) -> bool:
     zipf = _zipf()
-    return max(zipf(term, language, wordlist="small") for language in _OTHER_LANGUAGES) >= EVERYDAY
+    return bool(max(zipf(term, language, wordlist="small") for language in _OTHER_LANGUAGES) >= EVERYDAY)
 
 
 EVERYDAY = 3.0  # zipf: a word met once in every thousand sentences or so
