@@ -39,6 +39,7 @@ MIN_SCORE = MIN_RELEVANCE
 # Against the best candidate of the prompt: a LoRA a third as relevant as it is an accident of a shared word
 # (a garden LoRA beside the koi-pond one), not a second thing the prompt asks for.
 RELATIVE_FLOOR = 0.35
+STRONG_ALONE = 2.0  # about two of the prompt's rare words in what a LoRA names itself by
 MAX_PER_FAMILY = 40
 STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
@@ -137,7 +138,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
     found: list[tuple[Match, bool]] = []
     own_words: list[set[str]] = []  # per match: the prompt's words it names itself by
-    floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
+    floors = relative_floors(hits, loras)
     named = named_characters(library, keys, index, {h.doc for h in hits})
     foreign = foreign_words(keys.prompt)
     for hit in [*hits, *named]:
@@ -151,7 +152,8 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
             score = max(score, MIN_SCORE)
         elif keys.llm_judged:
             continue
-        elif score < max(MIN_SCORE, floor) or not agrees(hit, documents[hit.doc], index, query, foreign):
+        elif (score < max(MIN_SCORE, floors[entry.category == "style"])
+              or not agrees(hit, documents[hit.doc], index, query, foreign)):
             continue  # nothing this weak is a second thing the prompt asks for (but see _same_concept)
         names = character_names(entry, keys, library, hit)
         if entry.category == "character" and not names:
@@ -164,6 +166,16 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
         own_words.append(_defining_words(hit, index, query))
     found = _one_group_per_word(library, found, own_words, index)
     return found + _same_concept(library, found, own_words, index, surface)
+
+
+def relative_floors(hits: list[Any], loras: list[ModelEntry]) -> tuple[float, float]:
+    """The least score a subject LoRA and a style LoRA need beside the prompt's best match (RELATIVE_FLOOR of it).
+    A subject LoRA strong on its own (STRONG_ALONE) is judged against the best subject only: a style LoRA met by
+    every style word of "impasto oil painting, thick palette knife strokes" leaves the icebreaker it paints no
+    weaker for it."""
+    best = hits[0].score if hits else 0.0
+    subject = max((h.score for h in hits if loras[h.doc].category != "style"), default=0.0)
+    return max(min(RELATIVE_FLOOR * best, STRONG_ALONE), RELATIVE_FLOOR * subject), RELATIVE_FLOOR * best
 
 
 def _concept_group(entry: ModelEntry, hit: Any, keys: PromptKeys, index: Any, surface: dict[str, str]) -> str:
@@ -260,7 +272,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
     index, documents, query, hits = _searched(library, keys, MIN_SCORE)  # the matching's search, reused
     loras = library.of_kind("loras")
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
-    floor = RELATIVE_FLOOR * hits[0].score if hits else 0.0
+    floors = relative_floors(hits, loras)
     lines: list[str] = []
     for hit in hits:
         entry = loras[hit.doc]
@@ -274,7 +286,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
             why = f"it leans to another style than {keys.style}"
         elif not agrees(hit, documents[hit.doc], index, query, foreign_words(keys.prompt)):
             why = f"only '{shared}' in common, and nothing else of its title, tags or description is in the prompt"
-        elif hit.score < floor:
+        elif hit.score < floors[entry.category == "style"]:
             why = f"'{shared}' in common, but under a third as relevant as the best match"
         else:
             continue
@@ -492,13 +504,19 @@ def plan_loras(
     return LoraPlan(planned, positive, analysis.negative_or_suggested, rejected, reasons, candidates[:20])
 
 
+MIN_GROUP_SHARE = 0.5
+
+
 def _best_of_group(first: Match, matches: list[Match], family: str, base_model: str | None,
                    leans: dict[tuple[str, str], Lean] | None = None) -> Match:
-    """Among LoRAs for the same concept: the exact base model first (Pony on Pony), then what ratings of
+    """Among LoRAs for the same concept, those at least half as relevant as its best ("Long-Distance Sled Dog
+    Race" beside a Pony "sled dogs" LoRA for a sled dog race): the exact base model first (Pony on Pony), then what ratings of
     similar prompts prefer, then one tagged with the concept's own name (an "oil painting" LoRA before an
     "impasto" one), then the one whose title or trigger word names it, then known metadata."""
     leans = leans or {}
     same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
+    top = max(m.score for m in same)
+    same = [m for m in same if m.score >= MIN_GROUP_SHARE * top]  # a far stronger match is the more exact concept
     own_name = fold(first.group).strip()
 
     def lean(m: Match) -> float:

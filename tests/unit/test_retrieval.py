@@ -270,3 +270,35 @@ def test_in_a_prompt_of_another_language_one_rare_name_of_the_lora_is_enough(mod
         "AnkokuButoh.safetensors"]
     assert planned(library, "una bruja sentada en una roca, luz de luna sobre el mar") == []
     assert planned(library, "the lights of a luna park at night") == []
+
+
+def test_a_strong_style_match_leaves_the_subject_it_paints_standing(models_root: Path) -> None:
+    """Every style word of the prompt meets the impasto LoRA; the icebreaker, named by two rare words, is a
+    second thing asked for, not an accident beside it. A subject met only by passing words of its description
+    stays out."""
+    _lora(models_root, "ImpastoOils.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Impasto Oil Painting", ["style", "impasto", "oil painting", "palette knife", "impressionism"],
+        "Thick impasto oil paint, palette knife strokes, impressionist texture. Trigger: impasto oil painting"))
+    _lora(models_root, "PolarClass.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Polar Class Icebreakers", ["vehicle", "ship", "icebreaker"], "Icebreakers crushing pack ice."))
+    _lora(models_root, "KenteCloth.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Kente Cloth", ["textile", "kente"], "Strip-woven kente with bright edges and thick strokes."))
+    library = scan(folders_under(models_root))
+    chosen = planned(library, "impasto oil painting of an icebreaker in the polar night, thick palette knife "
+                              "strokes, impressionist")
+    assert sorted(chosen) == ["ImpastoOils.safetensors", "PolarClass.safetensors"]
+
+
+def test_a_far_stronger_lora_of_a_concept_wins_over_the_exact_base(models_root: Path) -> None:
+    """"Sled dogs" for Pony and "Long-Distance Sled Dog Race" for SDXL are one concept by their shared words;
+    for a sled dog race on a Pony checkpoint the race LoRA, far more relevant, goes in, not the Pony one."""
+    from services.lora_scoring import plan_loras
+
+    _lora(models_root, "sleddog_pony.safetensors", SDXL_LORA, _civitai("Pony", "Sled Dogs", ["sled dogs", "husky"]))
+    _lora(models_root, "MushersRaceXL.safetensors", SDXL_LORA, _civitai(
+        "SDXL 1.0", "Long-Distance Sled Dog Race", ["sled dog race", "racing", "race bib", "crowd"],
+        "Mushers with race bibs, starting chutes with cheering crowds."))
+    library = scan(folders_under(models_root))
+    plan = plan_loras(library, analyze_keywords("a sled dog race, race bibs, crowd cheering behind fences"),
+                      "sdxl", base_model="Pony")
+    assert [p.name for p in plan.loras if p.reason != "general detail enhancer"] == ["MushersRaceXL.safetensors"]
