@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from . import base_model as bases
 from .folder_watch import FolderWatch, ModelFile
@@ -30,6 +30,9 @@ from .previews import PREVIEW_SUFFIXES, local_preview
 from .safetensors_header import HeaderError, SafetensorsHeader, read_header
 from .sidecars import READERS, problem_text, read_sidecars
 from .vocabulary import GENERIC, concepts_in, concepts_in_words, content_words, fold, split_camel, style_scores_words
+
+if TYPE_CHECKING:
+    from .index import IndexCache  # which imports this module
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +126,7 @@ class Library:
     match_memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     # Where search documents made before are kept (index.IndexCache), and each LoRA entry's row in it by
     # identity: (index key, signature).
-    stored: tuple[Any, dict[int, tuple[str, str]]] | None = field(default=None, repr=False, compare=False)
+    stored: tuple[IndexCache, dict[int, tuple[str, str]]] | None = field(default=None, repr=False, compare=False)
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return self._by_kind.get(kind, [])

@@ -406,6 +406,7 @@ _LETTER_RUNS = re.compile(r"[^\W\d_]{3,}")
 _OTHER_LANGUAGES = ("de", "fr", "es", "pt", "it", "nl", "sv", "pl")
 
 
+@lru_cache(maxsize=1024)  # asked by the matching and again by the near misses of one prompt
 def foreign_words(prompt: str) -> bool:
     """Whether most of a prompt's words are no English but another language's everyday words (a German, French
     or Spanish prompt), read against word frequencies, not a list."""

@@ -49,3 +49,21 @@ def models_root(tmp_path: Path) -> Path:
     )
     (root / "vae").mkdir(parents=True)
     return root
+
+
+@pytest.fixture
+def documents_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the LoRAs whose search documents are really made from their metadata (not reused or read
+    back from the index); the library's memory of earlier scans is forgotten first."""
+    from services import library, retrieval
+
+    made: list[str] = []
+    real = retrieval.Document.of
+
+    def spy(*args: object, **kwargs: object) -> retrieval.Document:
+        made.append(str(args[3]))  # the LoRA's name
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retrieval.Document, "of", spy)
+    library.forget_scans()
+    return made

@@ -101,17 +101,8 @@ def test_a_folder_changed_this_very_moment_is_listed_again(models_root: Path, tm
 
 
 def test_after_a_change_only_the_changed_lora_is_read_for_the_search_again(
-        models_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: list[str]) -> None:
-    from services import retrieval
-
-    made: list[str] = []
-    real = retrieval.Document.of
-
-    def spy(*args: object, **kwargs: object) -> retrieval.Document:
-        made.append(str(args[3]))  # the LoRA's name
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(retrieval.Document, "of", spy)
+        models_root: Path, tmp_path: Path, listed: list[str], documents_made: list[str]) -> None:
+    made = documents_made
     folders = folders_under(models_root)
     first = scan(folders, tmp_path / "cache")
     first.lora_search  # noqa: B018 (built on first use)

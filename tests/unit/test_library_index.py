@@ -142,23 +142,6 @@ def test_a_failing_worker_leaves_its_files_to_this_process(models_root: Path, mo
     assert "no describe worker" in caplog.text
 
 
-@pytest.fixture
-def documents_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the LoRAs whose search documents are really made from their metadata."""
-    from services import retrieval
-
-    made: list[str] = []
-    real = retrieval.Document.of
-
-    def spy(*args: object, **kwargs: object) -> retrieval.Document:
-        made.append(str(args[3]))  # the LoRA's name
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(retrieval.Document, "of", spy)
-    library.forget_scans()
-    return made
-
-
 def _search(lib: library.Library, words: str) -> list[str]:
     from services.retrieval import query_terms
 
