@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -68,33 +69,29 @@ class IndexCache:
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: could not save the library index: %s", exc)
 
-    def documents(self, wanted: dict[str, str]) -> dict[str, Any]:
-        """The stored documents of `wanted` (key -> stamp) whose stamp still matches, as their JSON values."""
+    def documents(self, wanted: dict[str, str]) -> dict[str, str]:
+        """The stored documents of `wanted` (key -> stamp) whose stamp still matches, as JSON text (decoded one
+        by one by the reader, so that 100,000 decoded documents are never held twice)."""
         if not wanted:
             return {}
+        found: dict[str, str] = {}
         try:
             with self._connect() as db:
                 if len(wanted) >= FEW:
-                    rows = db.execute("SELECT key, stamp, document FROM documents").fetchall()
+                    queries: Iterable[sqlite3.Cursor] = [db.execute("SELECT key, stamp, document FROM documents")]
                 else:
                     keys = [_blob(k) for k in wanted]
-                    rows = []
-                    for i in range(0, len(keys), CHUNK):
-                        part = keys[i:i + CHUNK]
-                        rows += db.execute("SELECT key, stamp, document FROM documents WHERE key IN "
-                                           f"({','.join('?' * len(part))})", part).fetchall()
+                    queries = (db.execute("SELECT key, stamp, document FROM documents WHERE key IN "
+                                          f"({','.join('?' * len(keys[i:i + CHUNK]))})", keys[i:i + CHUNK])
+                               for i in range(0, len(keys), CHUNK))
+                for rows in queries:
+                    for key, stamp, document in rows:
+                        text = _text(key)
+                        if wanted.get(text) == stamp:
+                            found[text] = document
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: stored search documents unreadable (%s); reading models again", exc)
             return {}
-        found: dict[str, Any] = {}
-        with paused_gc():
-            for key, stamp, document in rows:
-                text = _text(key)
-                if wanted.get(text) == stamp:
-                    try:
-                        found[text] = json.loads(document)
-                    except ValueError:
-                        continue
         return found
 
     def store_documents(self, fresh: list[tuple[str, str, Any]]) -> None:
@@ -104,7 +101,7 @@ class IndexCache:
         try:
             with self._connect() as db:
                 db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
-                               [(_blob(key), _storable(stamp), json.dumps(value)) for key, stamp, value in fresh])
+                               ((_blob(key), _storable(stamp), json.dumps(value)) for key, stamp, value in fresh))
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: could not save the search documents: %s", exc)
 

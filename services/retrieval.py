@@ -155,56 +155,49 @@ def _broad() -> frozenset[str]:
     return frozenset(" ".join(_words(w)) for w in [*GENERIC, *(c for cues in STYLE_CUES.values() for c in cues)]) - {""}
 
 
-# A compound's parts are at least this long, and a joined word is split only when it is no English word at all
-# ("butterfly" is no butter, a "telephoto" lens no photo): German, Dutch and Nordic prompts join what English
-# metadata writes apart.
+# German, Dutch and Nordic prompts join what English metadata writes apart ("Forschungsstation"). Only a prompt
+# mostly in another language (foreign_words) is read so: in an English one a "telephoto" lens is no photo and a
+# butterfly no butter. Each part is at least MIN_PART letters.
 MIN_PART = 4
 COMPOUND_WEIGHT = 0.8
 _LINKS = ("s", "es", "n", "en", "e")  # what German joins parts with ("Forschung-s-station")
-# Where an unknown part is looked up as an everyday word: German's full list (its inflections: "forschers"), the
-# others' small ones.
-_COMPOUND_LANGUAGES = (("de", "best"), ("nl", "small"), ("sv", "small"), ("nb", "small"), ("da", "small"),
-                       ("en", "small"))
 
 
 def read_as_the_library(query: dict[str, float], prompt: str, index: SearchIndex) -> dict[str, float]:
     """The query with the prompt's words the library does not know read as its metadata writes them: a word
     that is itself another word's stem ("aquarell", the stem of "aquarelle", which the English stemmer would
-    cut to "aquarel"), and a compound of words it knows ("Forschungsstation" -> "station", "Polarforscher" ->
-    "polar")."""
+    cut to "aquarel"), and in a prompt of another language a compound of words it knows ("Forschungsstation"
+    -> "station", "Polarforscher" -> "polar")."""
     known = index.postings
     out = dict(query)
+    compounds = foreign_words(prompt)
     for term, surface in surface_terms(prompt).items():
         if PHRASE_JOIN in term or term in known or term not in query:
             continue
         if surface in known:
             out.setdefault(surface, query[term])
-            continue
-        for part in compound_parts(surface, known):
-            out.setdefault(part, COMPOUND_WEIGHT * query[term])
+        elif compounds:
+            for part in compound_parts(surface, known):
+                out.setdefault(part, COMPOUND_WEIGHT * query[term])
     return out
 
 
 def compound_parts(word: str, known: Mapping[str, Any]) -> list[str]:
-    """The terms of a compound word the library knows (at least one of two parts; the other an everyday word of
-    some language), the split that explains most of the word; [] for a word that is none."""
-    zipf = _zipf()
-    if len(word) < 2 * MIN_PART or not word.isalpha() or zipf(word, "en", wordlist="best") > 0:
+    """The terms the library knows in a word joined of two (each of at least MIN_PART letters, the known ones as
+    written or without a linking letter), from the split that explains most of the word; [] when none."""
+    if len(word) < 2 * MIN_PART or not word.isalpha():
         return []
 
-    def read(part: str) -> tuple[str | None, bool]:  # (its term if the library knows it, whether it is a word)
+    def read(part: str) -> str | None:
         for written in (part, *(part[:-len(link)] for link in _LINKS if part.endswith(link))):
             if len(written) >= MIN_PART and (term := stem(written)) in known:
-                return term, True
-        return None, max(zipf(part, language, wordlist=wordlist) for language, wordlist in _COMPOUND_LANGUAGES) >= 2.0
+                return term
+        return None
 
     best: tuple[int, list[str]] = (0, [])
     for i in range(MIN_PART, len(word) - MIN_PART + 1):
-        parts = [read(word[:i]), read(word[i:])]
-        terms_known = [term for term, _word in parts if term]
-        if terms_known and all(term or is_word for term, is_word in parts):
-            explained = sum(len(p) for p, (term, _w) in zip((word[:i], word[i:]), parts, strict=True) if term)
-            best = max(best, (explained, terms_known))
+        parts = [(p, term) for p in (word[:i], word[i:]) if (term := read(p))]
+        best = max(best, (sum(len(p) for p, _term in parts), [term for _p, term in parts]))
     return best[1]
 
 
@@ -412,9 +405,11 @@ def foreign_words(prompt: str) -> bool:
     or Spanish prompt), read against word frequencies, not a list."""
     zipf = _zipf()
     words = [w for w in _LETTER_RUNS.findall(prompt.lower()) if w not in NOISE]  # as written: "körper", not "korper"
-    other = sum(max(zipf(w, language, wordlist="small") for language in _OTHER_LANGUAGES) > zipf(w, "en", wordlist="small")
-                for w in words)
-    return bool(words) and other >= FOREIGN_SHARE * len(words)
+    english = {w: zipf(w, "en", wordlist="small") for w in words}
+    if not words or sum(f < EVERYDAY for f in english.values()) < FOREIGN_SHARE * len(words):
+        return False  # mostly common English: the other languages' lists (30 MB) are not even loaded
+    other = sum(max(zipf(w, language, wordlist="small") for language in _OTHER_LANGUAGES) > english[w] for w in words)
+    return bool(other >= FOREIGN_SHARE * len(words))
 
 
 @lru_cache(maxsize=10_000)
