@@ -23,8 +23,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fakes.ollama_server import FakeOllama, Reply  # noqa: E402
 
-from services.analysis import analyze_keywords  # noqa: E402
-from services.ollama_analyzer import OllamaSettings, analyze  # noqa: E402
+from services.recommend.analysis import analyze_keywords  # noqa: E402
+from services.recommend.llm import OllamaSettings, analyze  # noqa: E402
 
 FALLBACK_PROMPTS = ["a cat", "anime girl in a kimono, cherry blossoms", "pixel art knight fighting a slime",
                     "Pintura al óleo de un paisaje de montaña", "3d render of a cute robot, pixar style"]

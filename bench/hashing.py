@@ -1,4 +1,4 @@
-"""SHA-256 throughput of services.hashing.sha256_file next to `openssl dgst` and hashlib.file_digest.
+"""SHA-256 throughput of services.library.hashing.sha256_file next to `openssl dgst` and hashlib.file_digest.
 
 Usage: .venv/bin/python bench/hashing.py [--size-mib 1024] [--rounds 3] [--dir PATH] [--files 4]
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.hashing import BUFFER_BYTES, HashCache, blake3_available, hash_file, hash_many, sha256_file  # noqa: E402
+from services.library.hashing import BUFFER_BYTES, HashCache, blake3_available, hash_file, hash_many, sha256_file  # noqa: E402
 
 TARGET_RATIO = 0.85
 CHUNK = 16 * 1024 * 1024

@@ -31,10 +31,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from model_files import write_safetensors  # noqa: E402  (the tests' valid-safetensors writer)
 
-from services import library as library_module  # noqa: E402
-from services.analysis import analyze_keywords  # noqa: E402
-from services.library import Library, fingerprint, folders_under, scan, stale  # noqa: E402
-from services.recommend import recommend  # noqa: E402
+from services.library import scan as library_module  # noqa: E402
+from services.library.scan import Library, fingerprint, folders_under, scan, stale  # noqa: E402
+from services.recommend.analysis import analyze_keywords  # noqa: E402
+from services.recommend.pipeline import recommend  # noqa: E402
 
 FAMILIES = {
     "SD 1.5": {"lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768]},
@@ -200,7 +200,7 @@ def main() -> int:
 
         library = scan(folders, cache)
         t0 = time.perf_counter()
-        recommend(library, analyze_keywords(PROMPTS[0]))  # the first builds the search index (retrieval.py)
+        recommend(library, analyze_keywords(PROMPTS[0]))  # the first builds the search index (library/search.py)
         build_s = time.perf_counter() - t0
         print(f"first recommend, building the search index of {len(library.of_kind('loras'))} LoRAs: {build_s:.3f} s")
         latencies = []

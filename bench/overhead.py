@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 from comfy_server import ComfyServer, ensure_tiny_models, load_api_workflow  # noqa: E402
 
-from services.image_file import RECORD_KEY, read_metadata  # noqa: E402
+from services.records.image_file import RECORD_KEY, read_metadata  # noqa: E402
 
 
 def core_graph(record: dict[str, Any], seed: int) -> dict[str, Any]:

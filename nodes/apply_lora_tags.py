@@ -4,7 +4,7 @@ import folder_paths
 import nodes as comfy_nodes
 from comfy_api.latest import io
 
-from ..services.saved_generation import resolve_lora_tags
+from ..services.records.read_back import resolve_lora_tags
 from .common import CATEGORY
 
 

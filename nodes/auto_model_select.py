@@ -5,10 +5,10 @@ import folder_paths
 import nodes as comfy_nodes
 from comfy_api.latest import io
 
-from ..services.analysis import PromptAnalysis
-from ..services.feedback import FeedbackStore
-from ..services.recommend import Choices, parse_names, select_checkpoint
-from ..services.selection import QUALITY_STEPS, SelectionError
+from ..services.recommend.analysis import PromptAnalysis
+from ..services.recommend.checkpoint import QUALITY_STEPS, SelectionError
+from ..services.recommend.feedback import FeedbackStore
+from ..services.recommend.pipeline import Choices, parse_names, select_checkpoint
 from .common import (
     CATEGORY,
     Analysis,

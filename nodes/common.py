@@ -14,12 +14,12 @@ import folder_paths
 from aiohttp import web
 from comfy_api.latest import io
 
-from ..services.feedback import record_from_image
-from ..services.library import Library, fingerprint, scan, stale, sweep
-from ..services.online import CIVITAI_HOSTS
-from ..services.request_body import MAX_BODY_BYTES, parse_object
-from ..services.request_guard import refusal
-from ..services.settings import PackSettings, read_settings, settings_file
+from ..services.library.scan import Library, fingerprint, scan, stale, sweep
+from ..services.online.session import CIVITAI_HOSTS
+from ..services.recommend.feedback import record_from_image
+from ..services.server.request_body import MAX_BODY_BYTES, parse_object
+from ..services.server.request_guard import refusal
+from ..services.server.settings import PackSettings, read_settings, settings_file
 
 CATEGORY = "Intelligent Generation"
 
@@ -42,7 +42,7 @@ _sweeper: list[threading.Thread] = []
 
 
 def load_library() -> Library:
-    """The indexed library: a stat per model folder when nothing changed (services/folder_watch.py)."""
+    """The indexed library: a stat per model folder when nothing changed (services/library/folder_watch.py)."""
     _start_sweeper()
     return scan(library_folders(), cache_dir())
 

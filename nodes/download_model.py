@@ -1,6 +1,6 @@
 """Download Model: one model file the user names, downloaded only when `confirm_download` is on.
 
-The work is services/download.py's; this adapts it to ComfyUI: its folders for the kind, its user
+The work is services/online/download.py's; this adapts it to ComfyUI: its folders for the kind, its user
 settings (host, proxy, an optional CivitAI API key read at call time), its progress bar and server
 events. The web UI's route (routes_download.py) goes through `run_download` too.
 """
@@ -20,7 +20,7 @@ import comfy.utils
 import folder_paths
 from comfy_api.latest import io
 
-from ..services.download import (
+from ..services.online.download import (
     KINDS,
     DownloadError,
     DownloadRequest,
@@ -29,8 +29,8 @@ from ..services.download import (
     resolve,
     target_folder,
 )
-from ..services.online import CIVITAI_HOSTS, HardenedSession, SettingsError
-from ..services.settings import settings_file
+from ..services.online.session import CIVITAI_HOSTS, HardenedSession, SettingsError
+from ..services.server.settings import settings_file
 from .common import CATEGORY, cache_dir, library_signature
 from .metadata_fetcher import online_settings
 

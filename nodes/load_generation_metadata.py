@@ -7,10 +7,10 @@ import comfy.samplers
 import folder_paths
 from comfy_api.latest import io
 
-from ..services.hashing import HashCache
-from ..services.image_file import read_metadata
-from ..services.naming import check_relative
-from ..services.saved_generation import explain, lora_tag_text, match_model, read_generation, reproduction_info
+from ..services.library.hashing import HashCache
+from ..services.records.image_file import read_metadata
+from ..services.records.naming import check_relative
+from ..services.records.read_back import explain, lora_tag_text, match_model, read_generation, reproduction_info
 from .common import CATEGORY, GenerationInfo, cache_dir
 
 # KSampler's own defaults, for values an image does not carry (the explanation lists them).

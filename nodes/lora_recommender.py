@@ -3,12 +3,12 @@ from __future__ import annotations
 import nodes as comfy_nodes
 from comfy_api.latest import io
 
-from ..services.analysis import PromptAnalysis
-from ..services.feedback import FeedbackStore
-from ..services.library import Library
-from ..services.lora_scoring import LoraPlan as Plan
-from ..services.lora_scoring import plan_loras
-from ..services.recommend import missing_lines, parse_names
+from ..services.library.scan import Library
+from ..services.recommend.analysis import PromptAnalysis
+from ..services.recommend.feedback import FeedbackStore
+from ..services.recommend.loras import LoraPlan as Plan
+from ..services.recommend.loras import plan_loras
+from ..services.recommend.pipeline import missing_lines, parse_names
 from .common import (
     CATEGORY,
     Analysis,

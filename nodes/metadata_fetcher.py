@@ -9,15 +9,17 @@ import comfy.utils
 import folder_paths
 from comfy_api.latest import io
 
-from ..services.generation_info import collect_generation_info
-from ..services.hashing import HashCache
-from ..services.library import KINDS, Library, describe
-from ..services.metadata_fetch import FetchOptions, FetchReport, FetchTarget, fetch_metadata, targets_from_library
-from ..services.online import CIVITAI_HOSTS, OnlineSettings, SettingsError, settings_for
-from ..services.previews import LEVELS
-from ..services.settings import read_settings, settings_file
-from ..services.updates import check_updates as check_for_updates
-from ..services.updates import known_on_civitai, summary_lines
+from ..services.library.describe import describe
+from ..services.library.entries import KINDS
+from ..services.library.hashing import HashCache
+from ..services.library.previews import LEVELS
+from ..services.library.scan import Library
+from ..services.online.lookups import FetchOptions, FetchReport, FetchTarget, fetch_metadata, targets_from_library
+from ..services.online.session import CIVITAI_HOSTS, OnlineSettings, SettingsError, settings_for
+from ..services.online.updates import check_updates as check_for_updates
+from ..services.online.updates import known_on_civitai, summary_lines
+from ..services.records.chosen_models import collect_generation_info
+from ..services.server.settings import read_settings, settings_file
 from .common import CATEGORY, GenerationInfo, LoraPlan, Selection, cache_dir, full_path, library_signature, load_library
 
 SCOPES = ("selection", "model", "checkpoints", "loras", "vae", "library")

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..services.ollama_analyzer import OllamaSettings
-from ..services.recommend import analyze_prompt
-from ..services.vocabulary import STYLES
+from ..services.recommend.llm import OllamaSettings
+from ..services.recommend.pipeline import analyze_prompt
+from ..services.text.vocabulary import STYLES
 from .common import CATEGORY, Analysis, cache_dir, load_library, pack_settings
 
 AUTO = "auto"

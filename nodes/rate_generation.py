@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..services.feedback import FeedbackError, FeedbackStore
+from ..services.recommend.feedback import FeedbackError, FeedbackStore
 from .common import CATEGORY, cache_dir, saved_record
 
 

@@ -28,10 +28,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..services import base_model as bases
-from ..services.acquisition import search_candidates, searchable, searchable_names
-from ..services.download import KINDS, DownloadError, DownloadRequest
-from ..services.online import HardenedSession, SettingsError
+from ..services.library import base_model as bases
+from ..services.online.download import KINDS, DownloadError, DownloadRequest
+from ..services.online.session import HardenedSession, SettingsError
+from ..services.online.suggest import search_candidates, searchable, searchable_names
 from .common import PREFIX, editor_only, lookup_request, pack_settings
 from .download_model import Notify, run_download, send_event
 from .metadata_fetcher import online_settings

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..services.feedback import FeedbackError, FeedbackStore
+from ..services.recommend.feedback import FeedbackError, FeedbackStore
 from .common import PREFIX, cache_dir, editor_only, json_body, saved_record
 
 

@@ -20,12 +20,12 @@ from typing import Any
 import folder_paths
 from aiohttp import web
 
-from ..services.duplicates import find_copies, summary
-from ..services.hashing import read_cache, still_current
-from ..services.library import Library
-from ..services.model_records import RECORDS_FOLDER, load_record
-from ..services.previews import PREVIEWS_FOLDER, preview_image, stored_previews
-from ..services.settings import DEFAULT_USER, read_settings, settings_file
+from ..services.library.duplicates import find_copies, summary
+from ..services.library.hashing import read_cache, still_current
+from ..services.library.model_records import RECORDS_FOLDER, load_record
+from ..services.library.previews import PREVIEWS_FOLDER, preview_image, stored_previews
+from ..services.library.scan import Library
+from ..services.server.settings import DEFAULT_USER, read_settings, settings_file
 from .common import PREFIX, cache_dir, library_folders, load_library
 from .routes_metadata import resolve
 

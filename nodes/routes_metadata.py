@@ -35,16 +35,18 @@ from typing import Any
 import folder_paths
 from aiohttp import web
 
-from ..services.duplicates import library_copies, summary
-from ..services.hashing import HashCache
-from ..services.library import KINDS, Library, describe
-from ..services.metadata_fetch import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
-from ..services.model_records import load_record, public_view
-from ..services.name_lookup import planned as planned_search
-from ..services.name_lookup import search_by_name
-from ..services.online import OnlineError, OnlineSettings, SettingsError
-from ..services.updates import check_updates, known_on_civitai
-from ..services.updates import counts as update_counts
+from ..services.library.describe import describe
+from ..services.library.duplicates import library_copies, summary
+from ..services.library.entries import KINDS
+from ..services.library.hashing import HashCache
+from ..services.library.model_records import load_record, public_view
+from ..services.library.scan import Library
+from ..services.online.lookups import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
+from ..services.online.name_lookup import planned as planned_search
+from ..services.online.name_lookup import search_by_name
+from ..services.online.session import OnlineError, OnlineSettings, SettingsError
+from ..services.online.updates import check_updates, known_on_civitai
+from ..services.online.updates import counts as update_counts
 from .common import PREFIX, cache_dir, editor_only, load_library, lookup_request
 from .metadata_fetcher import online_settings, preview_level
 

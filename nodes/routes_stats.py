@@ -11,7 +11,7 @@ import logging
 
 from aiohttp import web
 
-from ..services.stats import collect_stats
+from ..services.library.stats import collect_stats
 from .common import PREFIX, cache_dir, load_library
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,19 @@ from comfy_api.latest import io, ui
 from comfy_execution.utils import get_executing_context
 from PIL import Image
 
-from ..services.generation_record import build_record, fill_hashes, for_image, infotext_for
-from ..services.hashing import FileHashes, HashCache
-from ..services.image_file import FORMATS, SaveError, png_chunks, write_image, write_json
-from ..services.library import describe
-from ..services.naming import DEFAULT_PATTERN, MODES, candidates, check_pattern, check_relative, safe_subfolder
-from ..services.variations import with_variant
+from ..services.library.describe import describe
+from ..services.library.hashing import FileHashes, HashCache
+from ..services.records.generation import build_record, fill_hashes, for_image, infotext_for
+from ..services.records.image_file import FORMATS, SaveError, png_chunks, write_image, write_json
+from ..services.records.naming import (
+    DEFAULT_PATTERN,
+    MODES,
+    candidates,
+    check_pattern,
+    check_relative,
+    safe_subfolder,
+)
+from ..services.records.variations import with_variant
 from .common import CATEGORY, GenerationInfo, cache_dir
 
 NAME_TRIES = 20

@@ -6,7 +6,7 @@ import nodes as comfy_nodes
 from comfy_api.latest import io
 from comfy_execution.graph_utils import ExecutionBlocker
 
-from ..services.variations import (
+from ..services.records.variations import (
     MAX_CFG,
     MAX_COUNT,
     MAX_SEED,

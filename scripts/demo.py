@@ -16,7 +16,7 @@ from pathlib import Path
 from comfy_server import ROOT, ComfyServer, demo_prompt, ensure_tiny_models
 
 sys.path.insert(0, str(ROOT))
-from services.image_file import RECORD_KEY, read_metadata  # noqa: E402
+from services.records.image_file import RECORD_KEY, read_metadata  # noqa: E402
 
 TITLES = {"1": "Prompt Analyzer", "2": "Auto Model Select", "3": "LoRA Recommender", "4": "Metadata Fetcher"}
 

@@ -55,7 +55,8 @@ def models_root(tmp_path: Path) -> Path:
 def documents_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of the LoRAs whose search documents are really made from their metadata (not reused or read
     back from the index); the library's memory of earlier scans is forgotten first."""
-    from services import library, retrieval
+    from services.library import scan as library
+    from services.library import search as retrieval
 
     made: list[str] = []
     real = retrieval.Document.of

@@ -22,8 +22,8 @@ from comfy_server import ROOT, ComfyServer, demo_prompt, ensure_tiny_models, wri
 from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version, version_for_file
 from model_files import write_safetensors
 
-from services import online
-from services.settings import PackSettings
+from services.online import session as online
+from services.server.settings import PackSettings
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PROBE = "probe_markup_xl.safetensors"  # SDXL: never recommended for the SD 1.5 template's prompt

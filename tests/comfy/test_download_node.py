@@ -12,7 +12,7 @@ import pytest
 from fakes.civitai_server import FakeCivitai, civitai_model, version_for_file
 from model_files import write_safetensors
 
-from services import online
+from services.online import session as online
 
 NODE = "IntelligentDownloadModel"
 LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [1024, 1024]}  # 2 MB

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
 
-from services import online
+from services.online import session as online
 
 
 def sha_of(path: Path) -> str:

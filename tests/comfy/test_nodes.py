@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from comfy_server import ensure_tiny_models
 
-from services.image_file import RECORD_KEY, read_metadata
+from services.records.image_file import RECORD_KEY, read_metadata
 
 IDS = ["IntelligentPromptAnalyzer", "IntelligentAutoModelSelect", "IntelligentLoRARecommender",
        "IntelligentMetadataFetcher", "IntelligentSaveWithMetadata", "IntelligentLoadGenerationMetadata",

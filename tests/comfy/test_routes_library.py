@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.hashing import HashCache
-from services.model_records import apply_lookup, new_record, save_record
+from services.library.hashing import HashCache
+from services.library.model_records import apply_lookup, new_record, save_record
 
 MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 

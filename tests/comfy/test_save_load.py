@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from services.image_file import RECORD_KEY, read_metadata
-from services.lora_tags import lora_tags
+from services.records.image_file import RECORD_KEY, read_metadata
+from services.text.lora_tags import lora_tags
 
 CKPT, LORA = "tiny_anime_mix_v2.safetensors", "cat_ears_sd15.safetensors"
 SETTINGS = {"seed": 11, "steps": 3, "cfg": 5.0, "sampler": "dpmpp_2m", "scheduler": "karras", "width": 64, "height": 64}

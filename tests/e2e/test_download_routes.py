@@ -15,7 +15,7 @@ from fakes.civitai_server import FakeCivitai, civitai_model, version_for_file
 from model_files import write_safetensors
 from route_calls import call, post_with_events
 
-from services import online
+from services.online import session as online
 
 EVENT = "intelligent-generation.download-progress"
 LORA_KEYS = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [64, 768]}

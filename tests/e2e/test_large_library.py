@@ -1,4 +1,4 @@
-"""A first scan of a library large enough for worker processes (services/describe_workers.py), inside a
+"""A first scan of a library large enough for worker processes (services/library/workers.py), inside a
 real ComfyUI: the workers start from ComfyUI's Python and the pack's folder, and what they describe is
 what this process describes."""
 
@@ -13,8 +13,8 @@ import pytest
 from comfy_server import ComfyServer
 from model_files import SD15_LORA, write_safetensors
 
-from services.describe_workers import PARALLEL_FROM
-from services.library import describe
+from services.library.describe import describe
+from services.library.workers import PARALLEL_FROM
 
 LORAS = PARALLEL_FROM + 50
 SUBJECTS = ("pixel art", "watercolor", "kimono", "dragon", "neon city")

@@ -13,7 +13,7 @@ from comfy_server import ComfyServer
 from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
 from route_calls import call, post_with_events
 
-from services import online
+from services.online import session as online
 
 LORA = "cat_ears_sd15.safetensors"
 EVENT = "intelligent-generation.fetch-progress"

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from comfy_server import ROOT, ComfyServer, load_api_workflow
 
-from services.image_file import RECORD_KEY, read_metadata
-from services.infotext import parse_infotext
+from services.records.image_file import RECORD_KEY, read_metadata
+from services.records.infotext import parse_infotext
 
 UI_WORKFLOW = json.loads((ROOT / "example_workflows" / "intelligent_text_to_image.json").read_text())
 CKPT, LORA, WEIGHT = "tiny_anime_mix_v2.safetensors", "cat_ears_sd15.safetensors", 0.8

@@ -11,7 +11,7 @@ from typing import Any
 from comfy_server import ComfyServer, load_api_workflow
 from PIL import Image
 
-from services.image_file import RECORD_KEY, read_metadata
+from services.records.image_file import RECORD_KEY, read_metadata
 
 SAVE = "8"
 

@@ -13,8 +13,8 @@ import pytest
 from comfy_server import ROOT, ComfyServer, load_api_workflow
 from workflow_convert import to_api
 
-from services.image_file import RECORD_KEY, read_metadata
-from services.infotext import parse_infotext
+from services.records.image_file import RECORD_KEY, read_metadata
+from services.records.infotext import parse_infotext
 
 NODE_IDS = {
     "IntelligentPromptAnalyzer": "Prompt Analyzer",

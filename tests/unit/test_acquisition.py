@@ -11,11 +11,11 @@ import pytest
 from fakes.civitai_server import FakeCivitai, civitai_model, version_for_file
 from fakes.huggingface_server import FakeHuggingFace, hf_model
 
-from services.acquisition import search_candidates, suggest_candidates
-from services.analysis import analyze_keywords
-from services.library import Library, folders_under, scan
-from services.missing import MissingConcept, explain_missing, missing_concepts
-from services.online import HardenedSession, OnlineSettings
+from services.library.scan import Library, folders_under, scan
+from services.online.session import HardenedSession, OnlineSettings
+from services.online.suggest import search_candidates, suggest_candidates
+from services.recommend.analysis import analyze_keywords
+from services.recommend.missing import MissingConcept, explain_missing, missing_concepts
 
 PROMPT = ("an oil painting of a knight in plate armor, pixel art, kimono, for my neighbour Bartholomew "
           "<lora:secret_project_x:0.5>")

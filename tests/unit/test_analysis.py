@@ -1,4 +1,4 @@
-from services.analysis import analyze_keywords, split_user_loras
+from services.recommend.analysis import analyze_keywords, split_user_loras
 
 
 def test_style_and_content_from_keywords() -> None:
@@ -31,14 +31,14 @@ def test_user_lora_tags_are_kept_and_removed_from_text() -> None:
 
 
 def test_round_trip_through_dict() -> None:
-    from services.analysis import PromptAnalysis
+    from services.recommend.analysis import PromptAnalysis
 
     a = analyze_keywords("anime girl <lora:x:0.5>")
     assert PromptAnalysis.from_dict(a.to_dict()) == a
 
 
 def test_paraphrase_reaches_the_concept() -> None:
-    from services.vocabulary import concepts_in
+    from services.text.vocabulary import concepts_in
 
     assert "cyberpunk" in concepts_in("neon-drenched megacity at night")
     assert "pixel art" in concepts_in("chunky sprites like an old console game")
@@ -46,7 +46,7 @@ def test_paraphrase_reaches_the_concept() -> None:
 
 
 def test_spelling_hyphens_and_plurals_reach_the_concept() -> None:
-    from services.vocabulary import concepts_in, fold
+    from services.text.vocabulary import concepts_in, fold
 
     assert "watercolor" in concepts_in("a lighthouse painted in watercolours")
     assert "low poly" in concepts_in("low-polygon mountains")
@@ -60,7 +60,7 @@ def test_spelling_hyphens_and_plurals_reach_the_concept() -> None:
 
 
 def test_described_looks_and_loose_words() -> None:
-    from services.vocabulary import concepts_in
+    from services.text.vocabulary import concepts_in
 
     assert "double exposure" in concepts_in("her silhouette superimposed with a pine forest")
     assert "glowing eyes" in concepts_in("her eyes emitting an electric blue light")

@@ -22,13 +22,13 @@ from fakes.huggingface_server import FakeHuggingFace, hf_model
 from fakes.loopback import FileServer, Recorder
 from model_files import write_safetensors
 
-from services import download as dl
-from services import model_records as records
-from services.download import DownloadError, DownloadRequest, download, resolve
-from services.hashing import HashCache
-from services.library import folders_under, scan
-from services.metadata_fetch import FetchOptions, fetch_metadata, targets_from_library
-from services.online import USER_AGENT, HardenedSession, OnlineSettings
+from services.library import model_records as records
+from services.library.hashing import HashCache
+from services.library.scan import folders_under, scan
+from services.online import download as dl
+from services.online.download import DownloadError, DownloadRequest, download, resolve
+from services.online.lookups import FetchOptions, fetch_metadata, targets_from_library
+from services.online.session import USER_AGENT, HardenedSession, OnlineSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SD15_LORA = {"lora_unet_input_blocks_1_1_transformer_blocks_0_attn2_to_k.lora_down.weight": [4, 768],
@@ -384,7 +384,7 @@ def test_command_line_plans_without_yes_and_downloads_with_it(civitai: FakeCivit
 
 
 def test_download_redirects_go_only_to_the_sites_storage() -> None:
-    from services.online import download_host_allowed
+    from services.online.session import download_host_allowed
 
     settings = OnlineSettings()
     allowed = ["https://civitai.com/api/download/models/1", "https://b2.civitai.com/file",

@@ -6,13 +6,13 @@ from pathlib import Path
 from model_files import SD15_LORA, write_safetensors
 
 from services.__main__ import main
-from services.analysis import analyze_keywords
-from services.duplicates import FINGERPRINT_BYTES, find_copies, library_copies, summary
-from services.hashing import HashCache, read_cache
-from services.library import folders_under, forget_scans, scan
-from services.lora_scoring import candidates_for
-from services.prompt_keys import PromptKeys
-from services.recommend import recommend
+from services.library.duplicates import FINGERPRINT_BYTES, find_copies, library_copies, summary
+from services.library.hashing import HashCache, read_cache
+from services.library.scan import folders_under, forget_scans, scan
+from services.recommend.analysis import analyze_keywords
+from services.recommend.loras import candidates_for
+from services.recommend.pipeline import recommend
+from services.recommend.prompt_keys import PromptKeys
 
 
 def _pixel_lora(root: Path) -> Path:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from model_files import SD15_LORA, write_safetensors
 
-from services.analysis import analyze_keywords
-from services.feedback import MAX_LEAN, ONE_RATING, FeedbackError, FeedbackStore
-from services.library import folders_under, scan
-from services.recommend import recommend
+from services.library.scan import folders_under, scan
+from services.recommend.analysis import analyze_keywords
+from services.recommend.feedback import MAX_LEAN, ONE_RATING, FeedbackError, FeedbackStore
+from services.recommend.pipeline import recommend
 
 
 def record(generation_id: str, loras: list[str], concepts: list[str], checkpoint: str = "realVision_v5.safetensors",

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from model_files import SD15_LORA, write_safetensors
 
-from services import folder_watch, library
-from services.library import fingerprint, folders_under, scan, stale, sweep
+from services.library import folder_watch
+from services.library import scan as library
+from services.library.scan import fingerprint, folders_under, scan, stale, sweep
 
 
 def age(*roots: Path) -> None:

@@ -10,8 +10,8 @@ import struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.safetensors_header import HeaderError, parse_header
-from services.sidecars import READERS
+from services.library.safetensors_header import HeaderError, parse_header
+from services.library.sidecars import READERS
 
 CASES = settings(max_examples=3500, deadline=None, suppress_health_check=list(HealthCheck))
 

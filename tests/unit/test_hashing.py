@@ -4,8 +4,8 @@ from pathlib import Path
 
 from model_files import write_safetensors
 
-from services import hashing
-from services.hashing import HashCache, sha256_file
+from services.library import hashing
+from services.library.hashing import HashCache, sha256_file
 
 
 def test_whole_and_tail_in_one_pass(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_progress_reaches_total(tmp_path: Path) -> None:
 
 
 def test_hash_many_in_threads_matches_hashlib_and_reports_problems(tmp_path: Path) -> None:
-    from services.hashing import hash_many
+    from services.library.hashing import hash_many
 
     files = []
     for i in range(6):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from model_files import SD15_LORA, write_safetensors
 
-from services.analysis import analyze_keywords
-from services.feedback import FeedbackStore
-from services.library import Library, folders_under, scan
-from services.lora_scoring import plan_loras
+from services.library.scan import Library, folders_under, scan
+from services.recommend.analysis import analyze_keywords
+from services.recommend.feedback import FeedbackStore
+from services.recommend.loras import plan_loras
 
 
 def scanned(root: Path, cache: Path | None = None, timeout: float = 20) -> Library:
@@ -73,7 +73,7 @@ def test_a_file_name_that_is_not_utf8_beside_a_sidecar_is_indexed(tmp_path: Path
     Path(os.fsdecode(odd + b".json")).write_text(json.dumps({"description": "latin-1 name"}))
     first = scanned(tmp_path, tmp_path / "cache")
     assert len(first.entries) == 2
-    from services import library as library_module
+    from services.library import scan as library_module
 
     library_module.forget_scans()  # as after a restart: read back from the index on disk
     assert len(scanned(tmp_path, tmp_path / "cache").entries) == 2

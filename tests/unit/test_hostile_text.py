@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from services.analysis import analyze_keywords, concept_weights, split_user_loras
-from services.civitai import fields_from_version
-from services.infotext import parse_infotext
-from services.lora_tags import find_lora_tags, lora_tags, without_lora_tags
-from services.model_records import html_to_text
-from services.naming import slugify
-from services.saved_generation import read_generation
-from services.sidecars import READERS
+from services.library.model_records import html_to_text
+from services.library.sidecars import READERS
+from services.online.civitai import fields_from_version
+from services.recommend.analysis import analyze_keywords, concept_weights, split_user_loras
+from services.records.infotext import parse_infotext
+from services.records.naming import slugify
+from services.records.read_back import read_generation
+from services.text.lora_tags import find_lora_tags, lora_tags, without_lora_tags
 
 LIMIT_S = 1.0
 N = 100_000

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from services.generation_record import build_record, fill_hashes, for_image, infotext_for, settings_from_graph
-from services.hashing import FileHashes
-from services.image_file import (
+from services.library.hashing import FileHashes
+from services.records.generation import build_record, fill_hashes, for_image, infotext_for, settings_from_graph
+from services.records.image_file import (
     EXIF_LIMIT,
     FORMATS,
     RECORD_KEY,
@@ -31,9 +31,17 @@ from services.image_file import (
     write_image,
     write_json,
 )
-from services.infotext import build_infotext, comfy_sampler
-from services.naming import MODES, candidates, check_pattern, check_relative, make_name, safe_part, safe_subfolder
-from services.saved_generation import lora_tag_text, match_model, read_generation, resolve_lora_tags
+from services.records.infotext import build_infotext, comfy_sampler
+from services.records.naming import (
+    MODES,
+    candidates,
+    check_pattern,
+    check_relative,
+    make_name,
+    safe_part,
+    safe_subfolder,
+)
+from services.records.read_back import lora_tag_text, match_model, read_generation, resolve_lora_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

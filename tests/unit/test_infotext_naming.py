@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from services.infotext import build_infotext, parse_infotext
-from services.naming import make_name, slugify
+from services.records.infotext import build_infotext, parse_infotext
+from services.records.naming import make_name, slugify
 
 
 def test_infotext_layout_and_round_trip() -> None:
@@ -49,8 +49,8 @@ def test_slug_is_safe_everywhere() -> None:
 @pytest.mark.parametrize("text", ["x／‥／‥／escape_{counter}", "／tmp／x_{counter}", "a\\..\\b", "‥/x", "x/︰/y",
                                   "ａ／‥／b", "C:x", "Ｃ：／x"])
 def test_names_are_checked_after_the_normalisation_that_makes_them(text: str) -> None:
-    from services.image_file import inside
-    from services.naming import check_pattern, check_relative, safe_subfolder
+    from services.records.image_file import inside
+    from services.records.naming import check_pattern, check_relative, safe_subfolder
 
     problem_subfolder, problem_pattern = check_relative(text, "Subfolder"), check_pattern(text)
     root = Path("/srv/out")
@@ -65,7 +65,7 @@ def test_names_are_checked_after_the_normalisation_that_makes_them(text: str) ->
 def test_the_write_itself_refuses_a_path_outside_the_output_folder(tmp_path: Path) -> None:
     from PIL import Image
 
-    from services.image_file import SaveError, write_image, write_json
+    from services.records.image_file import SaveError, write_image, write_json
 
     root = tmp_path / "output"
     root.mkdir()

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from model_files import SDXL_CHECKPOINT, SDXL_LORA, write_safetensors
 
-from services.library import folders_under, scan
-from services.safetensors_header import HeaderError, read_header
+from services.library.safetensors_header import HeaderError, read_header
+from services.library.scan import folders_under, scan
 
 
 def test_families_and_sidecars(models_root: Path) -> None:

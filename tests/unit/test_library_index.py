@@ -9,22 +9,25 @@ from pathlib import Path
 import pytest
 from model_files import SD15_LORA, write_safetensors
 
-from services import describe_workers, library
-from services.describe_workers import describe_many
-from services.library import folders_under, scan
+from services.library import describe as describing
+from services.library import scan as library
+from services.library import workers as describe_workers
+from services.library.entries import ModelEntry
+from services.library.scan import folders_under, scan
+from services.library.workers import describe_many
 
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of the files describe() really reads."""
     calls: list[str] = []
-    real = library.describe
+    real = describing.describe
 
-    def spy(kind: str, path: Path, name: str, *args: object) -> library.ModelEntry:
+    def spy(kind: str, path: Path, name: str, *args: object) -> ModelEntry:
         calls.append(name)
         return real(kind, path, name, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(library, "describe", spy)
+    monkeypatch.setattr(describing, "describe", spy)
     library.forget_scans()
     return calls
 
@@ -95,8 +98,8 @@ def test_bad_files_are_reported_and_the_rest_works(models_root: Path, tmp_path: 
 
 
 def test_our_fetched_records_outrank_other_sidecars(models_root: Path, tmp_path: Path) -> None:
-    from services.hashing import HashCache
-    from services.model_records import apply_lookup, new_record, save_record
+    from services.library.hashing import HashCache
+    from services.library.model_records import apply_lookup, new_record, save_record
 
     cache = tmp_path / "cache"
     lora = models_root / "loras" / "catEars.safetensors"
@@ -126,14 +129,14 @@ def library_jobs(models_root: Path) -> list[tuple[str, str, str, frozenset[str],
 def test_worker_processes_describe_as_this_process_does(models_root: Path) -> None:
     jobs = library_jobs(models_root)
     assert len(jobs) >= 4
-    here = [library.describe(*job) for job in jobs]
-    assert describe_many(jobs, workers=3, parallel_from=1) == here  # real `python -m services.describe_workers`
+    here = [describing.describe(*job) for job in jobs]
+    assert describe_many(jobs, workers=3, parallel_from=1) == here  # real `python -m services.library.workers`
 
 
 def test_a_failing_worker_leaves_its_files_to_this_process(models_root: Path, monkeypatch: pytest.MonkeyPatch,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     jobs = library_jobs(models_root)
-    here = [library.describe(*job) for job in jobs]
+    here = [describing.describe(*job) for job in jobs]
     monkeypatch.setattr(describe_workers.sys, "executable", "/bin/false")  # starts, then exits 1 at once
     assert describe_many(jobs, workers=2, parallel_from=1) == here
     assert "describe worker failed" in caplog.text
@@ -143,7 +146,7 @@ def test_a_failing_worker_leaves_its_files_to_this_process(models_root: Path, mo
 
 
 def _search(lib: library.Library, words: str) -> list[str]:
-    from services.retrieval import query_terms
+    from services.library.search import query_terms
 
     index, _documents = lib.lora_search
     loras = lib.of_kind("loras")

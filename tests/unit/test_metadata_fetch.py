@@ -17,11 +17,11 @@ from fakes.huggingface_server import FakeHuggingFace, hf_model
 from fakes.loopback import Recorder
 from model_files import write_safetensors
 
-from services import model_records as records
 from services.__main__ import main
-from services.library import folders_under, scan
-from services.metadata_fetch import FetchOptions, FetchReport, FetchTarget, fetch_metadata, targets_from_library
-from services.online import USER_AGENT, HardenedSession, OnlineSettings
+from services.library import model_records as records
+from services.library.scan import folders_under, scan
+from services.online.lookups import FetchOptions, FetchReport, FetchTarget, fetch_metadata, targets_from_library
+from services.online.session import USER_AGENT, HardenedSession, OnlineSettings
 
 T0 = 1_800_000_000.0  # a fixed "now" for record expiry
 HOUR = 3600.0

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fakes.ollama_server import FakeOllama, Reply
 
-from services.analysis import STYLE_PARAMETERS, PromptAnalysis, analyze_keywords
-from services.ollama_analyzer import SYSTEM, OllamaSettings, analyze, build_schema
+from services.recommend.analysis import STYLE_PARAMETERS, PromptAnalysis, analyze_keywords
+from services.recommend.llm import SYSTEM, OllamaSettings, analyze, build_schema
 
 PROMPT = "oil painting of a knight in a castle <lora:detail:0.6>"
 NEGATIVE = "blurry"
@@ -183,7 +183,7 @@ def test_fake_shuts_down_and_frees_its_port() -> None:
 
 
 def test_shortlist_constrains_the_answer_to_real_files(tmp_path: Path) -> None:
-    from services.ollama_analyzer import Shortlist
+    from services.recommend.llm import Shortlist
 
     shortlist = Shortlist(loras=["styles/pixel.safetensors", "tools/detail.safetensors"],
                           checkpoints=["artMix.safetensors"], tags=["pixel art", "sprite sheet"], library_version="v1",

@@ -12,8 +12,8 @@ from fakes.civitai_server import FakeCivitai, Fault, civitai_model, civitai_vers
 from fakes.clock import FakeTime
 from fakes.loopback import Recorder
 
-from services import online
-from services.online import (
+from services.online import session as online
+from services.online.session import (
     USER_AGENT,
     HardenedSession,
     OnlineError,

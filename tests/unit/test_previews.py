@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from model_files import SD15_LORA, write_safetensors
 
-from services.library import folders_under, forget_scans, scan
-from services.previews import content_type, local_preview
+from services.library.previews import content_type, local_preview
+from services.library.scan import folders_under, forget_scans, scan
 
 
 @pytest.mark.parametrize("preview", [
@@ -65,8 +65,8 @@ def test_a_preview_added_later_is_seen_by_the_next_scan(tmp_path: Path) -> None:
 
 
 def _fetch(root: Path, cache: Path, civitai: object, level: int) -> object:
-    from services.metadata_fetch import FetchOptions, fetch_metadata, targets_from_library
-    from services.online import OnlineSettings
+    from services.online.lookups import FetchOptions, fetch_metadata, targets_from_library
+    from services.online.session import OnlineSettings
 
     settings = OnlineSettings(civitai_url=civitai.url, hf_url="https://hf.invalid", rate_per_second=100,  # type: ignore[attr-defined]
                               retries=1)
@@ -81,7 +81,7 @@ def test_a_lookup_keeps_the_first_example_image_within_the_rating_asked_for(tmp_
 
     from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
 
-    from services.previews import stored_preview
+    from services.library.previews import stored_preview
 
     root = tmp_path / "models"
     lora = write_safetensors(root / "loras" / "pixel.safetensors", SD15_LORA)
@@ -110,7 +110,7 @@ def test_an_example_image_that_is_no_image_or_from_another_host_is_not_kept(tmp_
 
     from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
 
-    from services.previews import stored_preview
+    from services.library.previews import stored_preview
 
     root = tmp_path / "models"
     lora = write_safetensors(root / "loras" / "pixel.safetensors", SD15_LORA)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.request_body import parse_object
+from services.server.request_body import parse_object
 
 
 @pytest.mark.parametrize("raw, reason", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from multidict import CIMultiDict
 
-from services.request_guard import PACK_HEADER, own_host, refusal
+from services.server.request_guard import PACK_HEADER, own_host, refusal
 
 JSON = {"Content-Type": "application/json"}
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from model_files import SD15_LORA, SDXL_LORA, write_safetensors
 
-from services.analysis import analyze_keywords
-from services.library import Library, folders_under, scan
-from services.lora_scoring import plan_loras
-from services.recommend import recommend
-from services.retrieval import Document, SearchIndex, query_terms, terms
+from services.library.scan import Library, folders_under, scan
+from services.library.search import Document, SearchIndex, query_terms, terms
+from services.recommend.analysis import analyze_keywords
+from services.recommend.loras import plan_loras
+from services.recommend.pipeline import recommend
 
 LORAS = {
     "HorologistWorkshop": ("Horologist's Workshop", ["clockwork", "horology", "workshop"], ["hrlg"],
@@ -99,7 +99,7 @@ def test_an_llm_that_judged_the_candidates_decides(library: Library) -> None:
     out is not (even a strong one)."""
     from dataclasses import replace
 
-    from services.recommend import shortlist_for
+    from services.recommend.pipeline import shortlist_for
 
     analysis = analyze_keywords("an old watchmaker's bench strewn with brass gears, neon glow")
     offered = shortlist_for(library, analysis)
@@ -220,7 +220,7 @@ def test_one_weak_style_word_lets_the_loras_asked_for_decide(models_root: Path) 
 
 def test_letters_without_a_decomposition_fold_to_ascii() -> None:
     """"weiß" is "weiss", not "wei"; "Finnmarksløpet" keeps its o."""
-    from services.vocabulary import fold
+    from services.text.vocabulary import fold
 
     assert fold("Schwarzweiß Finnmarksløpet Æsir Łódź").split() == ["schwarzweiss", "finnmarkslopet", "aesir", "lodz"]
 
@@ -292,7 +292,7 @@ def test_a_strong_style_match_leaves_the_subject_it_paints_standing(models_root:
 def test_a_far_stronger_lora_of_a_concept_wins_over_the_exact_base(models_root: Path) -> None:
     """"Sled dogs" for Pony and "Long-Distance Sled Dog Race" for SDXL are one concept by their shared words;
     for a sled dog race on a Pony checkpoint the race LoRA, far more relevant, goes in, not the Pony one."""
-    from services.lora_scoring import plan_loras
+    from services.recommend.loras import plan_loras
 
     _lora(models_root, "sleddog_pony.safetensors", SDXL_LORA, _civitai("Pony", "Sled Dogs", ["sled dogs", "husky"]))
     _lora(models_root, "MushersRaceXL.safetensors", SDXL_LORA, _civitai(

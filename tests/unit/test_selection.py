@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 from model_files import SD15_LORA, write_safetensors
 
-from services.analysis import analyze_keywords
-from services.library import folders_under, scan
-from services.lora_scoring import plan_loras
-from services.recommend import recommend
-from services.selection import SelectionError, choose_checkpoint, recommend_parameters
+from services.library.scan import folders_under, scan
+from services.recommend.analysis import analyze_keywords
+from services.recommend.checkpoint import SelectionError, choose_checkpoint, recommend_parameters
+from services.recommend.loras import plan_loras
+from services.recommend.pipeline import recommend
 
 
 def test_style_picks_matching_checkpoint(models_root: Path) -> None:

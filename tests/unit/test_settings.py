@@ -1,9 +1,9 @@
-"""The editor's settings read on the Python side (services/settings.py)."""
+"""The editor's settings read on the Python side (services/server/settings.py)."""
 
 import json
 from pathlib import Path
 
-from services.settings import SETTING_IDS, PackSettings, read_settings, settings_file
+from services.server.settings import SETTING_IDS, PackSettings, read_settings, settings_file
 
 
 def write(tmp_path: Path, values: dict[str, object]) -> Path:
@@ -53,7 +53,7 @@ def test_host_and_port_mean_http_as_with_ollama_host(tmp_path: Path) -> None:
 
 
 def test_an_unusable_proxy_is_kept_so_lookups_fail_closed(tmp_path: Path) -> None:
-    # Falling back to "no proxy" would send lookups directly; services/online.py refuses this value instead.
+    # Falling back to "no proxy" would send lookups directly; services/online/session.py refuses this value instead.
     path = write(tmp_path, {"IntelligentGeneration.Lookup.Proxy": "socks5://127.0.0.1:9050"})
     assert read_settings(path).lookup_proxy == "socks5://127.0.0.1:9050"
 

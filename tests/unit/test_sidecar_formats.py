@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from services.civitai import fields_from_version
-from services.sidecars import read_sidecars
+from services.library.sidecars import read_sidecars
+from services.online.civitai import fields_from_version
 
 SHA = "3f2a" + "0" * 60
 AUTOV3 = "9c1d2e3f4a5b"

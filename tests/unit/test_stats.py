@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from services import stats
-from services.hashing import HashCache
-from services.library import folders_under, scan
-from services.model_records import apply_lookup, new_record, save_record
+from services.library import stats
+from services.library.hashing import HashCache
+from services.library.model_records import apply_lookup, new_record, save_record
+from services.library.scan import folders_under, scan
 
 ROOT = Path(__file__).resolve().parents[2]
 

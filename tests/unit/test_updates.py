@@ -9,10 +9,11 @@ from fakes.civitai_server import FakeCivitai, civitai_model, civitai_version
 from model_files import SD15_LORA, write_safetensors
 
 from services.__main__ import main
-from services.library import ModelEntry, folders_under, forget_scans, scan
-from services.metadata_fetch import FetchOptions, fetch_metadata, targets_from_library
-from services.online import HardenedSession, OnlineSettings
-from services.updates import Known, check_updates, judge, known_on_civitai
+from services.library.entries import ModelEntry
+from services.library.scan import folders_under, forget_scans, scan
+from services.online.lookups import FetchOptions, fetch_metadata, targets_from_library
+from services.online.session import HardenedSession, OnlineSettings
+from services.online.updates import Known, check_updates, judge, known_on_civitai
 
 
 def _settings(civitai: FakeCivitai) -> OnlineSettings:
@@ -82,7 +83,7 @@ def test_a_hundred_models_go_in_one_request(tmp_path: Path) -> None:
 
 
 def test_a_search_by_name_plans_the_stem_type_and_base_only() -> None:
-    from services.name_lookup import planned, stem_of
+    from services.online.name_lookup import planned, stem_of
 
     entry = ModelEntry(kind="loras", name="styles/pixelArt_v2.safetensors", path="/private/x.safetensors", size=1,
                        base_model="Pony", family="sdxl")

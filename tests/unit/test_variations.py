@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.generation_record import build_record, for_image
-from services.variations import (
+from services.records.generation import build_record, for_image
+from services.records.variations import (
     MAX_SEED,
     VariationSettings,
     expand,

@@ -1,0 +1,357 @@
+"""The model library: what checkpoints, LoRAs and VAEs the user has, and what is known of each.
+
+Sources are folders per kind (ComfyUI's folder_paths inside ComfyUI, or a
+ComfyUI-style models root outside it). Only safetensors headers and sidecar
+files are read: tensors are never loaded, pickle files never opened, whole
+files never hashed. Metadata is merged with a fixed precedence: other tools'
+sidecars (LoRA Manager, CivitAI Helper, Stability Matrix, A1111), then the
+training metadata embedded in the file, then the file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+from ..text.vocabulary import (
+    concepts_in,
+    split_camel,
+)
+from .describe import ENTRY_VERSION, with_records
+from .entries import CATEGORY_WORDS, KIND_WORDS, MODEL_SUFFIXES, ModelEntry, file_stem
+from .folder_watch import FolderWatch, ModelFile
+from .index import paused_gc
+from .previews import PREVIEW_SUFFIXES
+from .sidecars import READERS
+
+if TYPE_CHECKING:
+    from .index import IndexCache  # which imports this module
+
+log = logging.getLogger(__name__)
+
+
+SIDECAR_SUFFIXES = tuple(suffix for suffix, _reader in READERS)
+
+
+@dataclass
+class Library:
+    entries: list[ModelEntry]
+    # (kind, name) of each known copy of another file -> the name of the copy chosen in its place (library/duplicates.py):
+    # the recommender treats copies as one model.
+    copies: dict[tuple[str, str], str] = field(default_factory=dict)
+    # lora_scoring's matches per prompt, before style and the per-family cap are judged: a recommendation
+    # asks for them several times (the style's vote, the checkpoint, the plan).
+    match_memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Where search documents made before are kept (index.IndexCache), and each LoRA entry's row in it by
+    # identity: (index key, signature).
+    stored: tuple[IndexCache, dict[int, tuple[str, str]]] | None = field(default=None, repr=False, compare=False)
+
+    def of_kind(self, kind: str) -> list[ModelEntry]:
+        return self._by_kind.get(kind, [])
+
+    def choices(self, kind: str) -> list[ModelEntry]:
+        """What may be chosen: one file per model, its copies left out."""
+        if not self.copies:
+            return self.of_kind(kind)
+        return [e for e in self.of_kind(kind) if (kind, e.name) not in self.copies]
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[ModelEntry]]:
+        grouped: dict[str, list[ModelEntry]] = {}
+        for e in self.entries:
+            grouped.setdefault(e.kind, []).append(e)
+        return grouped
+
+    def find(self, kind: str, name: str) -> ModelEntry | None:
+        """By ComfyUI name, then by file stem (how `<lora:stem:w>` tags name files)."""
+        candidates = self.of_kind(kind)
+        for e in candidates:
+            if e.name == name:
+                return e
+        lowered = name.lower()
+        for e in candidates:
+            if Path(e.name).stem.lower() == lowered:
+                return e
+        return None
+
+    @cached_property
+    def lora_search(self) -> tuple[Any, list[Any]]:
+        """The LoRAs as documents of their own metadata, and the search index over them (library/search.py),
+        in `of_kind("loras")` order."""
+        with paused_gc():  # a million small objects that live as long as the library (see paused_gc)
+            return self._lora_search()
+
+    def _lora_search(self) -> tuple[Any, list[Any]]:
+        from .search import Document, SearchIndex
+
+        global _documents
+        loras = self.of_kind("loras")
+        docs: list[Any] = []
+        missing: list[int] = []
+        for i, e in enumerate(loras):
+            hit = _documents.get(id(e))
+            if ("loras", e.name) in self.copies:  # found through the file it copies, never on its own
+                docs.append(Document({}))
+            elif hit is not None and hit[0] is e:
+                docs.append(hit[1])
+            else:
+                docs.append(None)
+                missing.append(i)
+        for i, doc in zip(missing, self._stored_or_made([loras[i] for i in missing]), strict=True):
+            docs[i] = doc
+        # Only this library's: the entries of older scans are let go.
+        _documents = {id(e): (e, doc) for e, doc in zip(loras, docs, strict=True) if ("loras", e.name) not in self.copies}
+        return SearchIndex.build(docs), docs
+
+    def _stored_or_made(self, entries: list[ModelEntry]) -> list[Any]:
+        """The entries' documents: as stored by an earlier process when their files did not change since,
+        else made now (and stored)."""
+        if not entries or self.stored is None:
+            return [_document(e) for e in entries]
+        from .search import Document
+
+        cache, rows = self.stored
+        version = _document_version()
+        wanted = {row[0]: f"{row[1]}|{version}" for e in entries if (row := rows.get(id(e)))}
+        found = cache.documents(wanted)
+        out, fresh = [], []
+        for e in entries:
+            row = rows.get(id(e))
+            value = _decoded(found.pop(row[0], "")) if row else None
+            if _document_shaped(value):
+                # One string per word, as made documents share them (retrieval caches its terms): decoded JSON
+                # would hold each occurrence apart, 80 MB more at 100,000 LoRAs.
+                out.append(Document({name: [sys.intern(t) for t in words] for name, words in value[0].items()},
+                                    set(value[1])))
+                continue
+            doc = _document(e)
+            out.append(doc)
+            if row:
+                fresh.append((row[0], wanted[row[0]], [doc.fields, sorted(doc.whole)]))
+        cache.store_documents(fresh)
+        return out
+
+    @cached_property
+    def lora_positions(self) -> dict[int, int]:
+        """Each LoRA entry's position in `of_kind("loras")`, and so in `lora_search`'s documents, by identity."""
+        return {id(e): i for i, e in enumerate(self.of_kind("loras"))}
+
+    @cached_property
+    def detailers(self) -> dict[str, list[ModelEntry]]:
+        """General detail enhancers per family, best known first: a detail LoRA is general when it has no concept
+        of its own and at least a third of the words it names itself by say it adds detail (a slider or a tool
+        may change anything: "Age Slider" changes age). "Macro Focus Stack"
+        tagged photography, macro, focus stacking, detail is a macro LoRA that happens to add detail."""
+        pool: dict[str, list[ModelEntry]] = {}
+        for e in self.choices("loras"):
+            if e.category == "detail" and e.usable and not e.concepts and _mostly_detail(e):
+                pool.setdefault(e.family, []).append(e)
+        for entries in pool.values():
+            entries.sort(key=lambda e: (not e.known, -e.popularity, e.name))
+        return pool
+
+
+# What a detail LoRA does, not what kind of file it is: "Age Slider" is a slider (a detail-category tool) that
+# changes age, no detail enhancer; "Detail Slider" is one.
+DETAIL_WORDS = next(marks for category, marks in CATEGORY_WORDS if category == "detail") - {"slider", "tool", "fix"}
+
+
+MIN_DETAIL_SHARE = 1 / 3
+
+
+def _mostly_detail(entry: ModelEntry) -> bool:
+    from .search import content_words_of  # the search's own reading of words
+
+    own = [w for text in [entry.title, *entry.tags, *([] if entry.trigger_guessed else entry.trigger_words)]
+           for w in content_words_of(text)]
+    own = own or content_words_of(split_camel(file_stem(entry.name)))
+    return not own or sum(w in DETAIL_WORDS for w in own) >= MIN_DETAIL_SHARE * len(own)
+
+
+# The last search's documents by entry: a rescan reuses the entries of unchanged files, and with them their
+# documents, so after one file changed the search index is rebuilt from documents (a tenth of the cost).
+_documents: dict[int, tuple[ModelEntry, Any]] = {}
+
+
+@lru_cache(maxsize=1)
+def _document_version() -> str:
+    """Stored documents are used only by the code that made them: a change to how words are read (these modules,
+    the stemmer) makes them anew."""
+    import snowballstemmer
+
+    from ..text import vocabulary
+    from . import search as retrieval
+
+    digest = hashlib.blake2b(str(getattr(snowballstemmer, "__version__", "")).encode(), digest_size=8)
+    for module in (retrieval, vocabulary, sys.modules[__name__]):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def _decoded(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:  # a damaged row: the document is made again
+        return None
+
+
+def _document_shaped(value: Any) -> TypeGuard[list[Any]]:
+    from .search import FIELDS
+
+    # Our own rows: the shape is checked, not every word (a damaged row fails to parse as JSON).
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], dict) and isinstance(value[1], list)
+            and value[0].keys() <= FIELDS.keys())
+
+
+def _document(e: ModelEntry) -> Any:
+    from .search import Document
+
+    # Concepts from what it names itself only: a caption's "dynamic pose" does not make a pose LoRA.
+    return Document.of(e.title, [] if e.trigger_guessed else e.trigger_words, e.tags, e.name,
+                       sorted(concepts_in(" , ".join([e.title, *e.tags, *e.trigger_words, split_camel(file_stem(e.name))]))),
+                       [*e.training_tags, *(e.trigger_words if e.trigger_guessed else [])], e.description, KIND_WORDS)
+
+
+def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
+    """A ComfyUI-style models root: checkpoints/, loras/, vae/, and diffusion_models/ (or unet/) whose files are
+    listed but never chosen as checkpoints: without their text encoders and VAE the checkpoint loader cannot
+    load them."""
+    root = Path(models_root)
+    return {
+        "checkpoints": [root / "checkpoints"],
+        "loras": [root / "loras"],
+        "vae": [root / "vae"],
+        "diffusion_models": [root / "diffusion_models", root / "unet"],
+    }
+
+
+# Per process (a ComfyUI server rescans at every queue): the last scan, to skip reading the index again, and
+# each model directory's listing, to skip listing an unchanged one.
+_last_scan: dict[str, tuple[str, dict[str, tuple[str, ModelEntry]], Library]] = {}
+
+
+WATCH = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES + PREVIEW_SUFFIXES, ENTRY_VERSION)
+
+
+def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> Library:
+    """Index the folders; with a cache folder, unchanged files are not read again (see library/index.py).
+
+    Within one process, a rescan reuses the entries of the previous scan for unchanged files:
+    it costs a stat of each file plus describing what changed.
+    """
+    with paused_gc():
+        return _scan(folders, cache_dir)
+
+
+def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Library:
+    from .index import IndexCache
+
+    memo_key = f"{cache_dir}|{sorted(folders.items())}"
+    stamp = fingerprint(folders, cache_dir)  # a metadata fetch refreshes the library too (our records)
+    previous = _last_scan.get(memo_key) if cache_dir else None
+    if previous and previous[0] == stamp:
+        return previous[2]  # no folder changed: a stat per folder, whatever the number of files
+    listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
+    cache = IndexCache(Path(cache_dir)) if cache_dir else None
+    known = previous[1] if previous else cache.load() if cache else {}
+    from .workers import describe_many
+
+    entries: list[ModelEntry] = []
+    fresh: list[tuple[str, str, ModelEntry]] = []
+    current: dict[str, tuple[str, ModelEntry]] = {}
+    names: set[tuple[str, str]] = set()
+    stems: dict[tuple[str, str], str] = {}
+    chosen: list[tuple[str, str, str, ModelEntry | None]] = []  # kind, key, signature, cached entry
+    rows: dict[int, tuple[str, str]] = {}  # LoRA entry by identity -> its index key and signature
+    jobs: list[tuple[str, str, str, frozenset[str], int]] = []
+    for kind, files in listing:
+        for path, name, signature, sidecars, size in files:
+            if (kind, name) in names:  # ComfyUI resolves a name to the first folder that has it
+                continue
+            names.add((kind, name))
+            key = f"{kind}\0{path}"
+            cached = known.get(key)
+            reuse = cached[1] if cached and cached[0] == signature else None
+            if reuse is None:
+                jobs.append((kind, path, name, sidecars, size))
+            chosen.append((kind, key, signature, reuse))
+    described = iter(describe_many(jobs))
+    for kind, key, signature, reuse in chosen:
+        entry = reuse if reuse is not None else next(described)
+        if reuse is None:
+            fresh.append((key, signature, entry))
+        current[key] = (signature, entry)
+        stem = (kind, file_stem(entry.name).lower())
+        first = stems.setdefault(stem, entry.name)
+        if first != entry.name:  # a fact of this scan, not of the file: kept out of the index
+            entry = replace(entry, problems=[*entry.problems, f"same file name as {first}; `<lora:{stem[1]}>` "
+                                                              "means the first"])
+        if kind == "loras":
+            rows[id(entry)] = (key, signature)
+        entries.append(entry)
+    copies: dict[tuple[str, str], str] = {}
+    if cache and cache_dir:
+        from .duplicates import copy_names, known_copies
+        from .hashing import read_cache
+
+        cache.update(fresh, [k for k in known if k not in current])
+        hashed = read_cache(cache_dir)
+        entries = with_records(entries, Path(cache_dir), hashed)
+        copies = copy_names(known_copies(entries, hashed))
+    library = Library(entries, copies, stored=(cache, rows) if cache else None)
+    if cache_dir:
+        _last_scan[memo_key] = (stamp, current, library)
+    return library
+
+
+def _cache_stamp(cache_dir: str | Path | None) -> str:
+    """Our records and the hash cache (which says what is a copy of what): a stat each."""
+    stamps = []
+    for part in ("model_records", "hashes.sqlite", "hashes.sqlite-wal") if cache_dir else ():
+        try:
+            stamps.append(str(os.stat(Path(cache_dir, part)).st_mtime_ns))  # type: ignore[arg-type]
+        except OSError:
+            stamps.append("")
+    return ".".join(stamps)
+
+
+def model_files(folder: Path, full: bool = False) -> list[ModelFile]:
+    """(path, ComfyUI name, signature, sidecar file names, size) of every model file under folder.
+
+    The signature changes when the file or one of its sidecars changes. Symbolic links are followed, but a
+    folder already visited (a link loop) is skipped. Unchanged directories are not listed again (folder_watch);
+    `full` stats every file, for changes made in place.
+    """
+    return WATCH.files(str(folder), full)
+
+
+def forget_scans() -> None:
+    """As after a restart: the next scan reads the folders and the index on disk anew."""
+    _last_scan.clear()
+    _documents.clear()
+    WATCH.forget()
+
+
+def sweep(folders: dict[str, list[Path]]) -> int:
+    """Every file's stat again (a file rewritten in place shows only so); the generation after it."""
+    return WATCH.sweep([str(folder) for paths in folders.values() for folder in paths])
+
+
+def fingerprint(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> str:
+    """Changes whenever a model folder's files change, or our records or the hash cache do; a stat per folder."""
+    generation = WATCH.stamp([str(folder) for paths in folders.values() for folder in paths])
+    return f"{generation}.{_cache_stamp(cache_dir)}"
+
+
+def stale(library: Library, used: list[tuple[str, str]]) -> list[str]:
+    """The names among `used` ((kind, name) the prompt is about to use) whose files changed in place since
+    the library read them; the next scan reads them again."""
+    paths = {entry.path: entry.name for kind, name in used if (entry := library.find(kind, name)) is not None}
+    return [paths[p] for p in WATCH.verify(list(paths))]

@@ -1,0 +1,119 @@
+"""What a prompt asks for, in the terms LoRA metadata uses, and how it names characters: by trigger word or
+whole name, or by a first name written as a name."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..library.entries import ModelEntry
+from ..library.scan import Library
+from ..library.search import PHRASE_JOIN
+from ..text.vocabulary import FLAT_MEDIA, GENERIC, concepts_in, content_words, fold, split_camel, words_in
+from .analysis import PromptAnalysis
+
+
+@dataclass
+class PromptKeys:
+    """What a prompt asks for, in the terms LoRA metadata uses."""
+
+    style: str
+    concepts: dict[str, str]
+    words: set[str]
+    flat: bool
+    prompt: str = ""  # the prompt as written (without LoRA tags): its (word:1.3) weights weight the search
+    llm_picks: set[str] = field(default_factory=set)  # LoRA names an LLM picked from a shortlist of real matches
+    llm_judged: bool = False  # an LLM judged the shortlist: only its picks are applied
+    capitalised: set[str] = field(default_factory=set)  # words written as names ("my OC Marisol"), folded
+    leading: set[str] = field(default_factory=set)  # capitalised words that open a sentence: names or not
+
+    @classmethod
+    def of(cls, analysis: PromptAnalysis) -> PromptKeys:
+        # Each concept with the prompt's own phrase for it (what its weight follows), then those only an LLM named.
+        concepts = {**concepts_in(" , ".join(analysis.concepts)), **concepts_in(analysis.clean_prompt)}
+        plain = words_in(analysis.clean_prompt)
+        # "kaede hoshino" also as "kaedehoshino", the way trigger words are often written.
+        joined = {a + b for a, b in zip(plain, plain[1:], strict=False)}
+        written = set(fold(analysis.clean_prompt).split())  # "m1rav" as typed, not split as CamelCase
+        return cls(analysis.style, concepts, set(plain) | joined | written, bool(FLAT_MEDIA & concepts.keys()),
+                   analysis.clean_prompt, set(analysis.llm_loras), analysis.llm_judged_loras,
+                   *capitalised_words(analysis.clean_prompt))
+
+
+_NAME_RUN = re.compile(r"[A-Z][a-z\u00e0-\u00ff]+(?:[ \t]+[A-Z][a-z\u00e0-\u00ff]+)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\n])\s*$")
+
+
+def capitalised_words(prompt: str) -> tuple[set[str], set[str]]:
+    """Single words written with a capital, as first names are: those inside a sentence ("my OC Marisol on her
+    scooter"), and those that open the prompt or a sentence, where any word may be capitalised ("Mira el mar",
+    and "Yuna sitting alone on a train"). Never a word of a longer name ("Kurone Mimi" is her, not a Mimi)."""
+    inside: set[str] = set()
+    leading: set[str] = set()
+    for run in _NAME_RUN.finditer(prompt):
+        if " " not in run.group() and "\t" not in run.group():
+            opening = _SENTENCE_START.search(prompt[:run.start()])
+            (leading if opening else inside).add(fold(run.group()).strip())
+    return inside, leading
+
+
+def name_words(library: Library, keys: PromptKeys) -> set[str]:
+    """The words the prompt writes as names: a capitalised word inside a sentence; one opening a sentence only
+    when no LoRA but a character writes it in its title, tags or description ("Rose garden at dawn" is about
+    roses in a library with a rose LoRA), or only as the first word of its own title ("sayo pony v2", a
+    character LoRA without tags)."""
+    from ..library.search import stem
+
+    index, _documents = library.lora_search
+    loras = library.of_kind("loras")
+    opening = {w for w in keys.leading if not any(
+        loras[doc].category != "character" and ORDINARY_FIELDS & set(fields) and first_name(loras[doc]) != w
+        for doc, _tf, fields in index.postings.get(stem(w), ()))}
+    return keys.capitalised | opening
+
+
+ORDINARY_FIELDS = frozenset({"title", "tags", "concepts", "description"})  # prose, not a trigger or caption token
+
+
+def first_name(entry: ModelEntry) -> str | None:
+    """A character's first name, from its title ("Marisol Vega (OC) IL" -> "marisol")."""
+    words = content_words(fold(split_camel(entry.title)).split())
+    return words[0] if words and len(words[0]) > 2 and words[0] not in GENERIC else None
+
+
+def named_characters(library: Library, keys: PromptKeys, index: Any, searched: set[int]) -> list[Any]:
+    """Characters whose first name the prompt writes as a name, where the search's scores left them out: a
+    first name common in everyday language ("Mira") scores low, and written as a name it is still hers."""
+    from ..library.search import Hit, stem
+
+    loras = library.of_kind("loras")
+    found = []
+    for word in sorted(name_words(library, keys)):
+        for doc, _tf, fields in index.postings.get(stem(word), ()):
+            entry = loras[doc]
+            if doc not in searched and entry.category == "character" and first_name(entry) == word:
+                found.append(Hit(doc, 0.0, {stem(word): list(fields)}))
+                searched.add(doc)
+    return found
+
+
+def character_names(entry: ModelEntry, keys: PromptKeys, library: Library, hit: Any) -> set[str]:
+    """How the prompt names this LoRA: its trigger or whole name, or (a character) its first name written as a
+    name. "Kohaku" alone may be a koi, "Kohaku" capitalised inside a sentence is her."""
+    names = set(entry.name_keys) & keys.words
+    if not names and named_by_first_name(entry, keys, library, hit):
+        names = {str(first_name(entry))}
+    return names
+
+
+def named_by_first_name(entry: ModelEntry, keys: PromptKeys, library: Library, hit: Any) -> bool:
+    """Her first name written as a name. Opening a sentence, a capital is no proof ("Mira el acantilado": look
+    at the cliff): there the prompt must also speak of her otherwise ("Yuna sitting alone on a train, school
+    bag" beside her captions' "school uniform")."""
+    from ..library.search import stem
+
+    name = first_name(entry)
+    if entry.category != "character" or name is None or name not in name_words(library, keys):
+        return False
+    return name in keys.capitalised or any(t != stem(name) and PHRASE_JOIN not in t for t in hit.matched)
