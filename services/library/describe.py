@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
 
 
-ENTRY_VERSION = 22  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 23  # bump when describe() learns something new: cached entries are then re-read
 
 
 def describe(
@@ -66,6 +66,7 @@ def _describe(kind: str, path: str | Path, name: str, sidecars: frozenset[str] |
             header = read_header(path)
         except HeaderError as exc:
             entry.problems.append(f"unreadable: {exc}")
+            entry.unreadable = True
             log.warning("Intelligent Generation: %s", exc)
         else:
             family = bases.family_from_tensors(header.tensors)

@@ -64,11 +64,12 @@ class ModelEntry:
     category: str = ""
     preview: str = ""  # the preview image another tool left next to the file (its file name), if any
     preview_nsfw: int | None = None  # that image's CivitAI nsfwLevel, when a sidecar says it
+    unreadable: bool = False  # its header cannot be read (the problem says why)
 
     @property
     def usable(self) -> bool:
         """A file whose header could not be read would fail to load: never pick it."""
-        return not any(p.startswith("unreadable") for p in self.problems)
+        return not self.unreadable
 
     @property
     def known(self) -> bool:

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 Job = tuple[str, str, str, frozenset[str], int]  # kind, path, name, sidecar names, size
 PARALLEL_FROM = 400  # fewer files describe faster than interpreters start
 MAX_WORKERS = 8
-PACK_ROOT = Path(__file__).resolve().parent.parent
+PACK_ROOT = Path(__file__).resolve().parents[2]  # the folder holding services/
 
 
 def default_workers() -> int:

@@ -1,7 +1,7 @@
 """Where to find online what the library lacks (services/recommend/missing.py says what that is, offline).
 
-- `search_candidates()` (the Model Library's Find models online) and `suggest_candidates()` go online,
-  through the hardened session (services/online/session.py), and only when asked. A search carries one concept's canonical name from the
+- `search_candidates()` (the Model Library's Find models online, and `python -m services download --search`)
+  goes online through the hardened session (services/online/session.py), and only when asked. A search carries one concept's canonical name from the
   pack's own public vocabulary (or one of the four style names), the model type and the base model:
   never the prompt, never a file name. CivitAI: `GET /api/v1/models?query=...&types=...&baseModels=...
   &sort=Highest Rated`; Hugging Face: `GET /api/models?search=...&filter=...`, then
@@ -25,11 +25,10 @@ from urllib.parse import quote, urlencode
 
 from ..library import base_model as bases
 from ..library.model_records import MAX_NAME, SHA256, clean_float, clean_int, clean_list, clean_text
-from ..recommend.missing import MissingConcept
 from ..text.vocabulary import CONCEPTS, STYLES, concepts_in, fold
 from .download import PICKLE_SUFFIXES, SAFE_SUFFIXES, civitai_licence, hf_licence, human_size, licence_text, suffix_of
 from .huggingface import valid_repo_id
-from .session import HardenedSession, OnlineError, OnlineSettings
+from .session import HardenedSession, OnlineError
 
 log = logging.getLogger(__name__)
 
@@ -104,26 +103,6 @@ def searchable_names() -> dict[str, list[str]]:
 def searchable(concept: str) -> bool:
     """Only the pack's own public words are ever searched for."""
     return concept in CONCEPTS or concept in STYLES
-
-
-def suggest_candidates(
-    missing: Iterable[MissingConcept],
-    settings: OnlineSettings,
-    session: HardenedSession | None = None,
-    per_concept: int = 3,
-    sites: Iterable[str] = SITES,
-    max_concepts: int = 4,
-) -> list[Suggestion]:
-    """Search each missing concept (at most `max_concepts`) and rank what comes back; a site that fails is
-    reported in the suggestion's errors, never raised."""
-    own = session is None
-    session = session or HardenedSession(settings)
-    try:
-        return [search_candidates(m.concept, m.kind, m.family, m.base_model, session, per_concept, sites)
-                for m in list(missing)[:max_concepts]]
-    finally:
-        if own:
-            session.close()
 
 
 def search_candidates(

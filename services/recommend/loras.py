@@ -14,6 +14,7 @@ A LoRA is applied for what the prompt asks for, never for popularity:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 from ..library.entries import ModelEntry
@@ -45,6 +46,15 @@ MAX_PER_FAMILY = 40
 STRONG_LEAN = 3.0  # a style score this high, with none for the prompt's style, means the LoRA fights it
 
 
+class LoraSource(str, Enum):
+    """Why a LoRA is in the plan; what its weight follows (its reason is prose, for people)."""
+
+    PROMPT = "prompt"  # a `<lora:name:weight>` tag of the prompt: the user's weight stands
+    PINNED = "pinned"  # chosen by the user beside the prompt: the user's weight stands
+    MATCHED = "matched"  # the prompt asks for what it is made for
+    DETAILER = "detailer"  # a general detail enhancer: a lighter default weight
+
+
 @dataclass
 class PlannedLora:
     name: str
@@ -53,6 +63,7 @@ class PlannedLora:
     trigger_words: list[str]
     reason: str
     base_model: str | None = None
+    source: LoraSource = LoraSource.MATCHED
 
 
 @dataclass
@@ -440,10 +451,11 @@ def plan_loras(
     rejected: dict[str, str] = {}
     chosen: list[tuple[PlannedLora, ModelEntry]] = []
     reasons: list[str] = []
-    asked: list[tuple[str, float | None, str]] = [(u.name, u.weight, "named in your prompt")
-                                                  for u in analysis.user_loras]
-    asked += [(name, weight, "pinned by you") for name, weight in pinned or []]
-    for name, weight, why in asked:
+    asked: list[tuple[str, float | None, LoraSource]] = [(u.name, u.weight, LoraSource.PROMPT)
+                                                         for u in analysis.user_loras]
+    asked += [(name, weight, LoraSource.PINNED) for name, weight in pinned or []]
+    for name, weight, source in asked:
+        why = "named in your prompt" if source is LoraSource.PROMPT else "pinned by you"
         entry = library.find("loras", name)
         if entry is None:
             reasons.append(f"LoRA '{name}' ({why}) is not in the loras folder; skipped it.")
@@ -452,7 +464,8 @@ def plan_loras(
             continue
         if entry.family != family:
             reasons.append(f"{entry.name} ({why}) is for {entry.base_model}, not this checkpoint; kept it as you asked.")
-        chosen.append((PlannedLora(entry.name, weight or 0.0, 0.0, entry.trigger_words, why, entry.base_model), entry))
+        chosen.append((PlannedLora(entry.name, weight or 0.0, 0.0, entry.trigger_words, why, entry.base_model, source),
+                       entry))
     taken = {e.name for _, e in chosen}
     groups_taken: set[str] = set()
     usable = [x for x in matches if x.entry.name not in excluded]
@@ -492,7 +505,7 @@ def plan_loras(
         if detailer:
             triggers = [] if detailer.trigger_guessed else detailer.trigger_words  # see _trigger_words
             chosen.append((PlannedLora(detailer.name, 0.0, 0.0, triggers,
-                                       "general detail enhancer", detailer.base_model), detailer))
+                                       "general detail enhancer", detailer.base_model, LoraSource.DETAILER), detailer))
     elif keys.flat:
         reasons.append("No detail enhancer: it would spoil the flat look of " + ", ".join(
             sorted(FLAT_MEDIA & keys.concepts.keys())) + ".")
@@ -552,9 +565,9 @@ def _set_weights(chosen: list[tuple[PlannedLora, ModelEntry]], scale: float) -> 
     """Metadata's weight, else a default; stacked LoRAs are turned down so they do not overcook the image."""
     stack = 1.0 if len(chosen) <= 1 else 0.9 if len(chosen) == 2 else 0.8
     for planned, entry in chosen:
-        if planned.reason in ("named in your prompt", "pinned by you") and planned.weight:
+        if planned.source in (LoraSource.PROMPT, LoraSource.PINNED) and planned.weight:
             continue
-        base = entry.preferred_weight or (DETAIL_WEIGHT if planned.reason.startswith("general") else DEFAULT_WEIGHT)
+        base = entry.preferred_weight or (DETAIL_WEIGHT if planned.source is LoraSource.DETAILER else DEFAULT_WEIGHT)
         planned.weight = round(base * stack * scale, 2)
 
 

@@ -32,8 +32,8 @@ EXIF_TAGS = {"prompt": 0x010D, "workflow": 0x010F, RECORD_KEY: 0x010E}  # Docume
 COMFY_TAGS = range(0x0100, 0x0111)  # where ComfyUI's own images hold `key:value` text (it counts down from Model)
 UNICODE_PREFIX = b"UNICODE\0"
 # What gives way first when JPEG's EXIF is full: the UI graph, the API graph, then our record's bulk.
-DROP_ORDER = ("workflow", "prompt", "analysis and reasons", RECORD_KEY)
-RECORD_DETAILS = ("analysis", "reasons")
+RECORD_DETAILS = ("analysis", "reasons")  # the record's bulk: left out of it, the record stays
+DROP_ORDER: tuple[str | tuple[str, ...], ...] = ("workflow", "prompt", RECORD_DETAILS, RECORD_KEY)
 NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
 
 
@@ -93,11 +93,11 @@ def _exif(chunks: dict[str, str]) -> bytes:
     return data
 
 
-def _lighter(chunks: dict[str, str], what: str) -> dict[str, str]:
+def _lighter(chunks: dict[str, str], what: str | tuple[str, ...]) -> dict[str, str]:
     lighter = dict(chunks)
-    if what == "analysis and reasons" and RECORD_KEY in lighter:
+    if isinstance(what, tuple):
         record = json.loads(lighter[RECORD_KEY])
-        record["left_out"] = [k for k in RECORD_DETAILS if record.pop(k, None)]
+        record["left_out"] = [k for k in what if record.pop(k, None)]
         lighter[RECORD_KEY] = json.dumps(record, ensure_ascii=False)
     else:
         lighter.pop(what, None)
@@ -111,9 +111,9 @@ def exif_bytes(chunks: dict[str, str], limit: int | None = EXIF_LIMIT, name: str
     for what in DROP_ORDER:
         if limit is None or len(data) <= limit:
             break
-        if what in chunks or (what == "analysis and reasons" and RECORD_KEY in chunks):
+        if (RECORD_KEY if isinstance(what, tuple) else what) in chunks:
             chunks = _lighter(chunks, what)
-            left_out.append(what)
+            left_out.append(" and ".join(what) if isinstance(what, tuple) else what)
             data = _exif(chunks)
     if limit is not None and len(data) > limit:
         left_out.append("parameters")

@@ -126,11 +126,12 @@ def library_jobs(models_root: Path) -> list[tuple[str, str, str, frozenset[str],
             for folder in folders for path, name, _, sidecars, size in library.model_files(folder)]
 
 
-def test_worker_processes_describe_as_this_process_does(models_root: Path) -> None:
+def test_worker_processes_describe_as_this_process_does(models_root: Path, caplog: pytest.LogCaptureFixture) -> None:
     jobs = library_jobs(models_root)
     assert len(jobs) >= 4
     here = [describing.describe(*job) for job in jobs]
     assert describe_many(jobs, workers=3, parallel_from=1) == here  # real `python -m services.library.workers`
+    assert "describe worker" not in caplog.text  # the workers did it, not this process after they failed
 
 
 def test_a_failing_worker_leaves_its_files_to_this_process(models_root: Path, monkeypatch: pytest.MonkeyPatch,
