@@ -13,7 +13,7 @@ from fakes.huggingface_server import FakeHuggingFace, hf_model
 
 from services.library.scan import Library, folders_under, scan
 from services.online.session import HardenedSession, OnlineSettings
-from services.online.suggest import search_candidates, suggest_candidates
+from services.online.suggest import search_candidates
 from services.recommend.analysis import analyze_keywords
 from services.recommend.missing import MissingConcept, explain_missing, missing_concepts
 
@@ -101,7 +101,7 @@ def test_searches_carry_only_concept_names(library: Library, sites: tuple[FakeCi
     civitai, hf = sites
     missing = missing_concepts(library, analyze_keywords(PROMPT), "sd15", "SD 1.5")
     with session(civitai, hf) as s:
-        suggestions = suggest_candidates(missing, s.settings, s)
+        suggestions = [search_candidates(m.concept, m.kind, m.family, m.base_model, s) for m in missing]
     sent_civitai = [r.query for r in civitai.requests if r.path == "/api/v1/models"]
     sent_hf = [r.query for r in hf.requests if r.path == "/api/models"]
     assert [q["query"] for q in sent_civitai] == [["artistic"], ["plate armor"], ["pixel art"], ["kimono"]]
