@@ -419,6 +419,14 @@ def _everyday_elsewhere(term: str) -> bool:
 
 
 EVERYDAY = 3.0  # zipf: a word met once in every thousand sentences or so
+COMMON = 4.0  # zipf: a word of every other page ("brother", "captain", "old"; "Voss" is 3.2)
+
+
+@lru_cache(maxsize=10_000)
+def word_frequency(word: str) -> float:
+    """How often everyday English or Spanish (the languages prompts mostly use) writes the word, as zipf."""
+    zipf = _zipf()
+    return float(max(zipf(word, language, wordlist="small") for language in ("en", "es")))
 
 
 def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float], foreign: bool = False) -> bool:

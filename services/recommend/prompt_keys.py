@@ -48,13 +48,20 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:\n])\s*$")
 def capitalised_words(prompt: str) -> tuple[set[str], set[str]]:
     """Single words written with a capital, as first names are: those inside a sentence ("my OC Marisol on her
     scooter"), and those that open the prompt or a sentence, where any word may be capitalised ("Mira el mar",
-    and "Yuna sitting alone on a train"). Never a word of a longer name ("Kurone Mimi" is her, not a Mimi)."""
+    and "Yuna sitting alone on a train"). An opening word that is no everyday word at all ("Isolde kneeling")
+    is a name wherever it stands. Never a word of a longer name ("Kurone Mimi" is her, not a Mimi), unless the
+    rest of it is everyday words, as titles are ("Brother Anselm", "Captain Reyes")."""
+    from ..library.search import COMMON, EVERYDAY, word_frequency
+
     inside: set[str] = set()
     leading: set[str] = set()
     for run in _NAME_RUN.finditer(prompt):
-        if " " not in run.group() and "\t" not in run.group():
-            opening = _SENTENCE_START.search(prompt[:run.start()])
-            (leading if opening else inside).add(fold(run.group()).strip())
+        words = [(m.start(), fold(m.group()).strip()) for m in re.finditer(r"\S+", run.group())]
+        for i, (offset, word) in enumerate(words):
+            if len(words) > 1 and any(word_frequency(other) < COMMON for j, (_o, other) in enumerate(words) if j != i):
+                continue
+            opening = _SENTENCE_START.search(prompt[:run.start() + offset])
+            (leading if opening and word_frequency(word) >= EVERYDAY else inside).add(word)
     return inside, leading
 
 

@@ -302,3 +302,12 @@ def test_a_far_stronger_lora_of_a_concept_wins_over_the_exact_base(models_root: 
     plan = plan_loras(library, analyze_keywords("a sled dog race, race bibs, crowd cheering behind fences"),
                       "sdxl", base_model="Pony")
     assert [p.name for p in plan.loras if p.reason != "general detail enhancer"] == ["MushersRaceXL.safetensors"]
+
+
+def test_a_first_name_behind_a_title_or_opening_the_prompt_is_a_name() -> None:
+    from services.recommend.prompt_keys import capitalised_words
+
+    assert "anselm" in capitalised_words("Brother Anselm trimming a goose feather")[0]  # "Brother" is everyday
+    assert "isolde" in capitalised_words("Isolde kneeling by the circle")[0]  # no everyday word: a name anywhere
+    assert "mira" in capitalised_words("Mira el mar")[1]  # Spanish "look": opening, it is no proof
+    assert capitalised_words("Kurone Mimi waving") == (set(), set())  # a surname: her whole name, not a Mimi
