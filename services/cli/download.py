@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .options import CACHE_DIR, online_options
+from .options import CACHE_DIR, online_options, online_settings
 from .terminal import TerminalLine
 
 if TYPE_CHECKING:
@@ -70,11 +70,10 @@ def run(args: argparse.Namespace) -> int:
     (or planned), 1 the download or search failed, 2 unusable settings or target (nothing was sent)."""
     from ..library.scan import folders_under
     from ..online.download import DownloadError, DownloadRequest, download, read_api_key, resolve
-    from ..online.session import HardenedSession, OnlineSettings, SettingsError
+    from ..online.session import HardenedSession, SettingsError
 
     try:
-        settings = OnlineSettings(civitai_url=args.civitai_url, hf_url=args.hf_url, proxy=args.proxy or None,
-                                  rate_per_second=args.rate).checked()
+        settings = online_settings(args)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

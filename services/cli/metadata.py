@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .options import library_options, online_options
+from .options import library_options, online_options, online_settings
 from .terminal import TerminalLine
 
 HELP = ("hash a models folder and look the files up on CivitAI / Hugging Face (online: only hashes are sent);"
@@ -43,11 +43,10 @@ def run(args: argparse.Namespace) -> int:
     from ..library.previews import LEVELS
     from ..library.scan import folders_under, scan
     from ..online.lookups import FetchOptions, fetch_metadata, targets_from_library
-    from ..online.session import OnlineSettings, SettingsError
+    from ..online.session import SettingsError
 
     try:
-        settings = OnlineSettings(civitai_url=args.civitai_url, hf_url=args.hf_url, proxy=args.proxy or None,
-                                  rate_per_second=args.rate).checked()
+        settings = online_settings(args)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..online.session import OnlineSettings
 
 CACHE_DIR = str(Path.home() / ".cache" / "intelligent-generation")
 
@@ -25,3 +29,11 @@ def online_options(p: argparse.ArgumentParser, hugging_face: bool = True) -> Non
         p.add_argument("--hf-url", default="https://huggingface.co")
     p.add_argument("--rate", type=float, default=1.0, help="requests per second at most (default 1)")
     p.add_argument("--proxy", help="socks5h://host:port (e.g. Tor) or http://host:port; fails closed")
+
+
+def online_settings(args: argparse.Namespace) -> OnlineSettings:
+    """The settings `online_options` read, checked (SettingsError says what is wrong; nothing was sent)."""
+    from ..online.session import DEFAULT_HF_URL, OnlineSettings
+
+    return OnlineSettings(civitai_url=args.civitai_url, hf_url=getattr(args, "hf_url", DEFAULT_HF_URL),
+                          proxy=args.proxy or None, rate_per_second=args.rate).checked()

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .options import library_options, online_options
+from .options import library_options, online_options, online_settings
 
 HELP = ("newer CivitAI versions, for the same base model, of the models whose record knows their CivitAI id "
         "(online: only those model ids are sent); one JSON line per model")
@@ -19,12 +19,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..library.scan import folders_under, scan
-    from ..online.session import OnlineSettings, SettingsError
+    from ..online.session import SettingsError
     from ..online.updates import check_updates, known_on_civitai
 
     try:
-        settings = OnlineSettings(civitai_url=args.civitai_url, proxy=args.proxy or None,
-                                  rate_per_second=args.rate).checked()
+        settings = online_settings(args)
     except SettingsError as exc:
         print(f"updates: {exc}; nothing was sent", file=sys.stderr)
         return 2
