@@ -144,8 +144,7 @@ def specificity(words: str) -> float:
     """How much a prompt's word can say about a LoRA, from how common it is in everyday English: "game" or
     "art" (in every other sentence) little, "lighthouse" or a word no list has ("m1rav") fully. A small
     library's own document frequencies are too noisy to tell these apart alone."""
-    zipf = max(float(_zipf()(words, language, wordlist="small")) for language in ("en", "es"))  # prompts use both
-    return min(1.0, max(0.3, (7.0 - zipf) / 3.0))
+    return min(1.0, max(0.3, (7.0 - word_frequency(words)) / 3.0))
 
 
 @lru_cache(maxsize=1)
