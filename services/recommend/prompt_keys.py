@@ -62,7 +62,13 @@ def capitalised_words(prompt: str) -> tuple[set[str], set[str]]:
                 continue
             opening = _SENTENCE_START.search(prompt[:run.start() + offset])
             (leading if opening and word_frequency(word) >= EVERYDAY else inside).add(word)
+    # Typed in lower case ("barnaby grinning", "kiki riding a unicycle"), a name is no proof either: like an
+    # opening word it needs the prompt to speak of her otherwise. Words of every other page are never names.
+    leading.update(w for w in _LOWER_WORD.findall(prompt) if word_frequency(w) < COMMON and w not in inside)
     return inside, leading
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'])[a-z\u00e0-\u00ff]{3,}(?![\w'])")
 
 
 def name_words(library: Library, keys: PromptKeys) -> set[str]:
@@ -75,7 +81,7 @@ def name_words(library: Library, keys: PromptKeys) -> set[str]:
     index, _documents = library.lora_search
     loras = library.of_kind("loras")
     opening = {w for w in keys.leading if not any(
-        loras[doc].category != "character" and ORDINARY_FIELDS & set(fields) and first_name(loras[doc]) != w
+        loras[doc].category != "character" and ORDINARY_FIELDS & set(fields) and w not in first_names(loras[doc])
         for doc, _tf, fields in index.postings.get(stem(w), ()))}
     return keys.capitalised | opening
 
@@ -83,10 +89,18 @@ def name_words(library: Library, keys: PromptKeys) -> set[str]:
 ORDINARY_FIELDS = frozenset({"title", "tags", "concepts", "description"})  # prose, not a trigger or caption token
 
 
-def first_name(entry: ModelEntry) -> str | None:
-    """A character's first name, from its title ("Marisol Vega (OC) IL" -> "marisol")."""
-    words = content_words(fold(split_camel(entry.title)).split())
-    return words[0] if words and len(words[0]) > 2 and words[0] not in GENERIC else None
+def first_names(entry: ModelEntry) -> set[str]:
+    """A character's first name, from its title ("Marisol Vega (OC) IL" -> "marisol"); behind a first word that
+    everyday language writes ("Madame Ottilie Vance", "Mira Voss") the next one too, as either may be what the
+    prompt calls her."""
+    from ..library.search import EVERYDAY, word_frequency
+
+    words = [w for w in content_words(fold(split_camel(entry.title)).split()) if w not in GENERIC]
+    if not words or len(words[0]) <= 2:
+        return set()
+    if len(words) > 1 and len(words[1]) > 2 and word_frequency(words[0]) >= EVERYDAY:
+        return {words[0], words[1]}
+    return {words[0]}
 
 
 def named_characters(library: Library, keys: PromptKeys, index: Any, searched: set[int]) -> list[Any]:
@@ -99,7 +113,7 @@ def named_characters(library: Library, keys: PromptKeys, index: Any, searched: s
     for word in sorted(name_words(library, keys)):
         for doc, _tf, fields in index.postings.get(stem(word), ()):
             entry = loras[doc]
-            if doc not in searched and entry.category == "character" and first_name(entry) == word:
+            if doc not in searched and entry.category == "character" and word in first_names(entry):
                 found.append(Hit(doc, 0.0, {stem(word): list(fields)}))
                 searched.add(doc)
     return found
@@ -110,7 +124,7 @@ def character_names(entry: ModelEntry, keys: PromptKeys, library: Library, hit: 
     name. "Kohaku" alone may be a koi, "Kohaku" capitalised inside a sentence is her."""
     names = set(entry.name_keys) & keys.words
     if not names and named_by_first_name(entry, keys, library, hit):
-        names = {str(first_name(entry))}
+        names = first_names(entry) & name_words(library, keys)
     return names
 
 
@@ -120,7 +134,8 @@ def named_by_first_name(entry: ModelEntry, keys: PromptKeys, library: Library, h
     bag" beside her captions' "school uniform")."""
     from ..library.search import stem
 
-    name = first_name(entry)
-    if entry.category != "character" or name is None or name not in name_words(library, keys):
+    names = first_names(entry) & name_words(library, keys) if entry.category == "character" else set()
+    if not names:
         return False
-    return name in keys.capitalised or any(t != stem(name) and PHRASE_JOIN not in t for t in hit.matched)
+    return bool(names & keys.capitalised) or any(
+        t not in {stem(n) for n in names} and PHRASE_JOIN not in t for t in hit.matched)

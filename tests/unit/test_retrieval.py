@@ -27,6 +27,8 @@ LORAS = {
     "bookbinding": ("Bookbinder's Bench", ["bookbinding", "craft"], ["bkbind"],
                     "Sewing signatures, bone folders, leather spines."),
     "neon_signs": ("Neon Signs", ["neon", "signs", "night"], [], "Glowing neon signage for night streets."),
+    "ottilie_vance": ("Madame Ottilie Vance", ["character", "original character", "magician"], ["ottvance"],
+                      "My OC Ottilie Vance, a stage illusionist in a sequined tailcoat and monocle."),
 }
 
 
@@ -53,6 +55,8 @@ def planned(library: Library, prompt: str) -> list[str]:
     ("my knight OC Mira standing on a cliff at dawn", "mira_voss.safetensors"),  # her first name, as a name
     ("Mira on the castle wall at dawn, a silver-haired knight", "mira_voss.safetensors"),  # opening, and her words
     ("a tower crane over a construction site at dusk", "TowerCraneXL.safetensors"),
+    ("Ottilie bowing on a dark stage", "ottilie_vance.safetensors"),  # behind "Madame", her first name
+    ("ottilie bowing on stage in her sequined tailcoat", "ottilie_vance.safetensors"),  # lower case, and her words
 ])
 def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prompt: str, lora: str) -> None:
     assert planned(library, prompt) == [lora]
@@ -64,6 +68,9 @@ def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prom
     "Mira el acantilado al amanecer",  # "look at the cliff": a capital that only starts the sentence
     "a knight, mira el acantilado",  # and the same word written as a word
     "a bowl of soup on a windowsill",
+    "a stage illusionist in a sequined tailcoat",  # her words, not her name
+    "Madame Zora reading palms",  # another madame
+    "ottilie",  # lower case, and nothing else of her
 ])
 def test_a_word_shared_by_accident_is_not_enough(library: Library, prompt: str) -> None:
     assert planned(library, prompt) == []
@@ -310,4 +317,7 @@ def test_a_first_name_behind_a_title_or_opening_the_prompt_is_a_name() -> None:
     assert "anselm" in capitalised_words("Brother Anselm trimming a goose feather")[0]  # "Brother" is everyday
     assert "isolde" in capitalised_words("Isolde kneeling by the circle")[0]  # no everyday word: a name anywhere
     assert "mira" in capitalised_words("Mira el mar")[1]  # Spanish "look": opening, it is no proof
-    assert capitalised_words("Kurone Mimi waving") == (set(), set())  # a surname: her whole name, not a Mimi
+    inside, leading = capitalised_words("Kurone Mimi waving")
+    assert not {"kurone", "mimi"} & (inside | leading)  # a surname: her whole name, not a Mimi
+    assert "kiki" in capitalised_words("kiki riding a unicycle")[1]  # lower case: a name only with her words
+    assert not {"the", "old", "stage"} & capitalised_words("the old stage")[1]  # words of every other page
