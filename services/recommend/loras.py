@@ -373,10 +373,13 @@ def _style_vote(library: Library, analysis: PromptAnalysis) -> tuple[str, str] |
     matches = matches_for(library, replace(keys, style=DEFAULT_STYLE) if unsure else keys, judge_style=False)
     if unsure:
         matches = [m for m in matches if m.entry.category == "style" or not fights_style(m.entry, DEFAULT_STYLE)]
+    # How the picture is made is said by a style LoRA the prompt asks for (a lithograph poster of a character
+    # trained on photos is a lithograph), else by a named character, else by the best matches.
+    styles = [m for m in matches if m.entry.category == "style"] if unsure else []
     characters = [m for m in matches if m.entry.category == "character" and m.entry.styles]
     voters: list[tuple[Match, str]] = []
     heard: set[str] = set()  # one vote per concept, its best LoRA's: a Pony racing suit does not outvote the
-    for m in characters or matches:  # SDXL one that matched better and draws in no style of its own
+    for m in styles or characters or matches:  # SDXL one that matched better and draws in no style of its own
         if m.entry.category == "detail" or m.group in heard or len(heard) >= 3:
             continue
         heard.add(m.group)

@@ -165,6 +165,25 @@ def test_tags_decide_the_category_and_one_lora_per_named_tag(models_root: Path) 
     assert len([p for p in plan.loras if p.name in ("fireCaster.safetensors", "flameHands.safetensors")]) == 1
 
 
+def test_a_style_lora_asked_for_outweighs_the_named_characters_own_style(models_root: Path) -> None:
+    """A character whose LoRAs draw anime, on a lithograph poster: with only a weak style word, the lithograph
+    style LoRA the prompt asks for says how the picture is made, not her anime. Without the poster, her LoRAs
+    still decide."""
+    for name, info in (("ottilie_sd15", {"trainedWords": ["ottvance"], "model": {
+            "name": "Ottilie Vance", "type": "LORA", "tags": ["character", "anime", "magician"]}}),
+                       ("style/litho_poster", {"trainedWords": ["lithograph poster"], "model": {
+                           "name": "Circus Lithograph Poster", "type": "LORA",
+                           "tags": ["style", "lithograph", "poster", "vintage"]}})):
+        write_safetensors(models_root / "loras" / f"{name}.safetensors", SD15_LORA)
+        (models_root / "loras" / f"{name}.civitai.info").write_text(json.dumps({"baseModel": "SD 1.5", **info}))
+    lib = scan(folders_under(models_root))
+    poster = recommend(lib, analyze_keywords("Ottilie Vance on a 1920s magic show poster, ornate lettering, lithograph"))
+    assert poster.analysis.style == "artistic"
+    assert {"ottilie_sd15.safetensors", "style/litho_poster.safetensors"} <= {p.name for p in poster.plan.loras}
+    bowing = recommend(lib, analyze_keywords("Ottilie Vance bowing on a dark stage"))
+    assert bowing.analysis.style == "anime"
+
+
 def test_lora_plan_alone_follows_the_named_characters_style(models_root: Path) -> None:
     """The LoRA Recommender node plans on its own: a prompt with no style words naming an anime character keeps
     an anime-only kimono LoRA (under the default realistic style it would be dropped as fighting it)."""
