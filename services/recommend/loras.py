@@ -29,6 +29,7 @@ from ..library.search import (
     read_as_the_library,
     resemblance,
     surface_terms,
+    terms,
 )
 from ..text.vocabulary import FLAT_MEDIA, fold
 from .analysis import DEFAULT_STYLE, PromptAnalysis, with_style
@@ -150,6 +151,8 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
     surface = surface_terms(", ".join([keys.prompt, *keys.concepts.values()]))
     found: list[tuple[Match, bool]] = []
     own_words: list[set[str]] = []  # per match: the prompt's words it names itself by
+    met: list[set[str]] = []  # per match: every word of the prompt it has
+    named_as: dict[str, set[str]] = {}  # character group -> the words of the names the prompt calls her by
     floors = relative_floors(hits, loras)
     named = named_characters(library, keys, index, {h.doc for h in hits})
     foreign = foreign_words(keys.prompt)
@@ -172,12 +175,28 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
             continue  # characters only where they are asked for
         if entry.category == "character":  # one LoRA per character, however many versions the library has
             group = max(sorted(names), key=len)
+            own = {t for text in [entry.title, *entry.trigger_words] for t in terms(text)}
+            named_as.setdefault(group, set()).update(t for t in hit.matched if t in own and PHRASE_JOIN not in t)
         else:  # one LoRA per concept: the vocabulary's, else its rarest identity word the prompt names
             group = _concept_group(entry, hit, keys, index, surface)
         found.append((Match(entry, round(score, 2), _evidence(hit, index, surface), group), picked))
         own_words.append(_defining_words(hit, index, query))
-    found = _one_group_per_word(library, found, own_words, index)
+        met.append(set(hit.matched))
+    found = _one_group_per_word(library, _versions_of_characters(found, met, named_as), own_words, index)
     return found + _same_concept(library, found, own_words, index, surface)
+
+
+def _versions_of_characters(found: list[tuple[Match, bool]], met: list[set[str]],
+                            named_as: dict[str, set[str]]) -> list[tuple[Match, bool]]:
+    """A LoRA that is not known as a character but has every word of the name the prompt calls one by is another
+    version of her (a kohya-only "ysh_pony" captioned "shirane yukina"): one character, one LoRA."""
+    out = []
+    for (match, picked), words in zip(found, met, strict=True):
+        if match.entry.category != "character":
+            her = next((name for name, stems in sorted(named_as.items()) if stems and stems <= words), None)
+            match = replace(match, group=her) if her else match
+        out.append((match, picked))
+    return out
 
 
 def relative_floors(hits: list[Any], loras: list[ModelEntry]) -> tuple[float, float]:
@@ -533,7 +552,8 @@ def _best_of_group(first: Match, matches: list[Match], family: str, base_model: 
     leans = leans or {}
     same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
     top = max(m.score for m in same)
-    same = [m for m in same if m.score >= MIN_GROUP_SHARE * top]  # a far stronger match is the more exact concept
+    if first.entry.category != "character":  # versions of one character are all her, however thinly described
+        same = [m for m in same if m.score >= MIN_GROUP_SHARE * top]  # a far stronger match is the more exact concept
     own_name = fold(first.group).strip()
 
     def lean(m: Match) -> float:

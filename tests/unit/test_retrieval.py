@@ -321,3 +321,17 @@ def test_a_first_name_behind_a_title_or_opening_the_prompt_is_a_name() -> None:
     assert not {"kurone", "mimi"} & (inside | leading)  # a surname: her whole name, not a Mimi
     assert "kiki" in capitalised_words("kiki riding a unicycle")[1]  # lower case: a name only with her words
     assert not {"the", "old", "stage"} & capitalised_words("the old stage")[1]  # words of every other page
+
+
+def test_a_lora_captioned_with_a_named_character_s_whole_name_is_another_version_of_her(models_root: Path) -> None:
+    """A kohya-only LoRA captioned "shirane yukina" is her LoRA for another base, though nothing calls it a
+    character: one of the two goes into the image, the one made for the checkpoint's own base."""
+    _lora(models_root, "yukina_il.safetensors", SDXL_LORA, _civitai(
+        "Illustrious", "Shirane Yukina", ["character", "original character", "climber"],
+        "Shirane Yukina, climbing club girl: orange jacket, yellow helmet."))
+    _lora(models_root, "ysh_v1-000008.safetensors", SDXL_LORA,
+          captions=["shirane yukina", "1girl", "orange jacket", "helmet", "snow", "mountain"])
+    library = scan(folders_under(models_root))
+    plan = plan_loras(library, analyze_keywords("shirane yukina, 1girl, orange jacket, on a snowy summit"), "sdxl",
+                      base_model="SDXL 1.0")
+    assert [p.name for p in plan.loras if p.reason != "general detail enhancer"] == ["ysh_v1-000008.safetensors"]
