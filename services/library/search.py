@@ -64,6 +64,10 @@ NOISE = {
     "safetensors", "final", "last", "new", "update", "updated", "style", "styles", "el", "es", "muy", "para",
     "que", "lo", "se", "mas", "estilo", "each", "other", "every", "too", "very", "much", "many",
 }
+# Words of a model page's prose on how to use it ("trained on the base model, clip skip 2, weight 0.7") that
+# in a name or a prompt are what the picture shows: a steam train, a base camp, a fashion model, stone steps.
+USAGE = frozenset({"base", "model", "models", "train", "steps", "clip", "weight", "weights", "trigger"})
+_NAME_NOISE = NOISE - USAGE
 
 
 @lru_cache(maxsize=1)
@@ -81,10 +85,12 @@ def stem(word: str) -> str:
 _TAIL = re.compile(r"v\d+\w*|\d+(k|px|mm)?|r\d+|e\d+")  # version, size and rank tails: no content
 
 
-def _words(text: str) -> list[str]:
-    """Folded content words of a text, CamelCase and snake_case split, version tails and digits dropped."""
+def _words(text: str, prose: bool = False) -> list[str]:
+    """Folded content words of a text, CamelCase and snake_case split, version tails and digits dropped; in a
+    description (`prose`) the words of how to use a model too."""
+    noise = NOISE if prose else _NAME_NOISE
     return [w for w in fold(split_camel(text)).split()
-            if len(w) > 1 and w not in STOPWORDS and w not in NOISE and not _TAIL.fullmatch(w)]
+            if len(w) > 1 and w not in STOPWORDS and w not in noise and not _TAIL.fullmatch(w)]
 
 
 content_words_of = _words  # what the library asks of the search's reading of words
@@ -99,12 +105,12 @@ def terms(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=100_000)
-def _terms(text: str) -> tuple[str, ...]:  # tags and names repeat across thousands of LoRAs
+def _terms(text: str, prose: bool = False) -> tuple[str, ...]:  # tags and names repeat across thousands of LoRAs
     pieces = [p for p in _PIECES.split(text) if p.strip()]
     out: list[str] = []
     pairs: list[str] = []
     for piece in pieces:
-        stems = [stem(w) for w in _words(piece)]
+        stems = [stem(w) for w in _words(piece, prose)]
         out.extend(stems)
         pairs.extend(a + PHRASE_JOIN + b for a, b in zip(stems, stems[1:], strict=False) if a != b)
     return (*out, *pairs)
@@ -281,7 +287,7 @@ class Document:
             "name": list(_terms(folder_and_file)),
             "concepts": [concept_term(c) for c in concepts],
             "training": [t for tag in training for t in _terms(tag)],
-            "description": list(_terms(description[:600])),
+            "description": list(_terms(description[:600], prose=True)),
         }, whole)
 
 

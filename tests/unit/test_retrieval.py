@@ -29,6 +29,8 @@ LORAS = {
     "neon_signs": ("Neon Signs", ["neon", "signs", "night"], [], "Glowing neon signage for night streets."),
     "ottilie_vance": ("Madame Ottilie Vance", ["character", "original character", "magician"], ["ottvance"],
                       "My OC Ottilie Vance, a stage illusionist in a sequined tailcoat and monocle."),
+    "steam_train": ("Steam Train", ["locomotive", "railway"], [],
+                    "Trained on the SD 1.5 base model, weight 0.7: steam locomotives, smoke and rails."),
 }
 
 
@@ -57,6 +59,7 @@ def planned(library: Library, prompt: str) -> list[str]:
     ("a tower crane over a construction site at dusk", "TowerCraneXL.safetensors"),
     ("Ottilie bowing on a dark stage", "ottilie_vance.safetensors"),  # behind "Madame", her first name
     ("ottilie bowing on stage in her sequined tailcoat", "ottilie_vance.safetensors"),  # lower case, and her words
+    ("an old train pulling into a railway station", "steam_train.safetensors"),  # "train" in a title: a train
 ])
 def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prompt: str, lora: str) -> None:
     assert planned(library, prompt) == [lora]
@@ -71,6 +74,7 @@ def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prom
     "a stage illusionist in a sequined tailcoat",  # her words, not her name
     "Madame Zora reading palms",  # another madame
     "ottilie",  # lower case, and nothing else of her
+    "tents of a base camp below the icefall",  # "base model" in a description is how to use it
 ])
 def test_a_word_shared_by_accident_is_not_enough(library: Library, prompt: str) -> None:
     assert planned(library, prompt) == []
