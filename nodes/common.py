@@ -14,7 +14,7 @@ import folder_paths
 from aiohttp import web
 from comfy_api.latest import io
 
-from ..services.library.scan import Library, fingerprint, scan, stale, sweep
+from ..services.library.scan import Library, fingerprint, remember_listings, scan, stale, sweep
 from ..services.online.session import CIVITAI_HOSTS
 from ..services.recommend.feedback import record_from_image
 from ..services.server.request_body import MAX_BODY_BYTES, parse_object
@@ -44,6 +44,7 @@ _sweeper: list[threading.Thread] = []
 def load_library() -> Library:
     """The indexed library: a stat per model folder when nothing changed (services/library/folder_watch.py)."""
     _start_sweeper()
+    remember_listings(cache_dir())  # the files a prompt uses are checked (reloaded_if_stale), the rest swept
     return scan(library_folders(), cache_dir())
 
 
@@ -88,6 +89,7 @@ def library_signature() -> str:
     """Changes whenever a model file or its sidecar is added, removed or renamed, or our records change: a
     stat per folder, from the scan's own change tracking (a file rewritten in place shows at the next sweep).
     Short and telling nothing: ComfyUI stores it in the prompt, which is embedded in every saved image."""
+    remember_listings(cache_dir())
     return fingerprint(library_folders(), cache_dir())
 
 

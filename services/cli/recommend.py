@@ -6,9 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analyze import analysis_of
 from .options import CACHE_DIR, ollama_options
+
+if TYPE_CHECKING:
+    from ..library.scan import Library
+    from ..recommend.analysis import PromptAnalysis
+    from ..recommend.pipeline import Recommendation
 
 HELP = "recommend checkpoint, VAE, parameters and LoRAs (one JSON line per prompt)"
 
@@ -27,11 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..library.scan import folders_under, scan
+    from ..library.scan import folders_under, remember_listings, scan
     from ..recommend.checkpoint import SelectionError
-    from ..recommend.pipeline import recommend
 
-    library = scan(folders_under(args.models_root), args.cache_dir)
+    folders = folders_under(args.models_root)
+    remember_listings(args.cache_dir)  # each answer's files are checked before they are printed (_checked)
+    library = scan(folders, args.cache_dir)
     vram_gb = args.vram_gb
     if vram_gb is None:
         from ..library.stats import model_memory_budget
@@ -48,9 +55,26 @@ def run(args: argparse.Namespace) -> int:
         analysis = analysis_of(args, request.get("prompt", ""), request.get("negative_prompt", ""), library)
         answer = {"id": request["id"]} if request.get("id") is not None else {}
         try:
-            answer |= recommend(library, analysis, args.max_loras, vram_gb=vram_gb, quality=args.quality).to_dict()
+            library, found = _checked(library, folders, args, analysis, vram_gb)
+            answer |= found.to_dict()
         except SelectionError as exc:
             answer["error"] = str(exc)
             status = 1
         print(json.dumps(answer, ensure_ascii=False))
     return status
+
+
+def _checked(library: Library, folders: dict[str, list[Path]], args: argparse.Namespace, analysis: PromptAnalysis,
+             vram_gb: float | None) -> tuple[Library, Recommendation]:
+    """The recommendation, made again from a fresh scan when one of the files it uses was rewritten in place
+    since the saved listings were made (their cached facts would be stale)."""
+    from ..library.scan import scan, stale
+    from ..recommend.pipeline import recommend
+
+    found = recommend(library, analysis, args.max_loras, vram_gb=vram_gb, quality=args.quality)
+    used = [("checkpoints", found.selection.checkpoint), *(("vae", v) for v in [found.selection.vae] if v),
+            *(("loras", p.name) for p in found.plan.loras)]
+    if stale(library, used):
+        library = scan(folders, args.cache_dir)
+        found = recommend(library, analysis, args.max_loras, vram_gb=vram_gb, quality=args.quality)
+    return library, found

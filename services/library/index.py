@@ -38,6 +38,8 @@ class IndexCache:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; a crash may lose the last update of a cache
         db.execute("CREATE TABLE IF NOT EXISTS models (key BLOB PRIMARY KEY, signature TEXT, entry TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS documents (key BLOB PRIMARY KEY, stamp TEXT, document TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS listings (root BLOB, folder BLOB, listing TEXT, "
+                   "PRIMARY KEY (root, folder))")
         return db
 
     def load(self) -> dict[str, tuple[str, ModelEntry]]:
@@ -106,6 +108,27 @@ class IndexCache:
                                ((_blob(key), _storable(stamp), json.dumps(value)) for key, stamp, value in fresh))
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: could not save the search documents: %s", exc)
+
+
+    def listings(self) -> dict[tuple[str, str], str]:
+        """The model folders' saved listings ((root, folder) -> JSON, see folder_watch)."""
+        try:
+            with self._connect() as db:
+                rows = db.execute("SELECT root, folder, listing FROM listings").fetchall()
+        except sqlite3.Error as exc:
+            log.warning("Intelligent Generation: saved folder listings unreadable (%s); listing the folders", exc)
+            return {}
+        return {(_text(root), _text(folder)): listing for root, folder, listing in rows}
+
+    def store_listings(self, listings: dict[tuple[str, str], str]) -> None:
+        if not listings:
+            return
+        try:
+            with self._connect() as db:
+                db.executemany("INSERT OR REPLACE INTO listings VALUES (?, ?, ?)",
+                               ((_blob(root), _blob(folder), text) for (root, folder), text in listings.items()))
+        except sqlite3.Error as exc:
+            log.warning("Intelligent Generation: could not save the folder listings: %s", exc)
 
 
 FEW = 1000  # fewer wanted documents than this are asked for by key; more, by reading the table

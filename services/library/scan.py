@@ -260,6 +260,8 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
         return previous[2]  # no folder changed: a stat per folder, whatever the number of files
     listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
     cache = IndexCache(Path(cache_dir)) if cache_dir else None
+    if cache:
+        cache.store_listings({key: saved.to_json() for key, saved in WATCH.unsaved().items()})
     known = previous[1] if previous else cache.load() if cache else {}
     from .workers import describe_many
 
@@ -332,10 +334,28 @@ def model_files(folder: Path, full: bool = False) -> list[ModelFile]:
     return WATCH.files(str(folder), full)
 
 
+_remembered: set[str] = set()
+
+
+def remember_listings(cache_dir: str | Path) -> None:
+    """Start from the folder listings an earlier process saved in `cache_dir`: a new process then lists only
+    the directories that changed since (not a stat of every file). For callers that check the files they are
+    about to use (`stale`) and leave the rest to `sweep`: a file rewritten in place shows only so."""
+    from .folder_watch import Listing
+    from .index import IndexCache
+
+    if str(cache_dir) in _remembered:
+        return
+    _remembered.add(str(cache_dir))
+    saved = IndexCache(Path(cache_dir)).listings()
+    WATCH.remember({key: listing for key, text in saved.items() if (listing := Listing.from_json(text))})
+
+
 def forget_scans() -> None:
     """As after a restart: the next scan reads the folders and the index on disk anew."""
     _last_scan.clear()
     _documents.clear()
+    _remembered.clear()
     WATCH.forget()
 
 

@@ -98,3 +98,24 @@ def test_hostile_input_gets_one_clear_line_not_a_traceback(tmp_path: Path) -> No
         assert done.stderr.strip(), argv
         assert argv[0] != "download" or "not an existing folder" in done.stderr, done.stderr
     assert not (tmp_path / "nonexistent").exists()
+
+
+def test_a_lora_rewritten_in_place_between_two_runs_is_read_again_before_it_is_used(
+        models_root: Path, tmp_path: Path) -> None:
+    """The second run starts from the folder listings the first saved; its folder's mtime does not show a
+    sidecar rewritten in place, so the files an answer uses are checked, and read again."""
+    for folder in [models_root, *(p for p in models_root.rglob("*") if p.is_dir())]:
+        st = folder.stat()  # folders last changed an hour ago: their listings are worth saving
+        os.utime(folder, ns=(st.st_atime_ns, st.st_mtime_ns - 3_600_000_000_000))
+    ask = ("recommend", "--models-root", str(models_root), "--prompt", "anime girl with cat ears", "--no-ollama",
+           "--cache-dir", str(tmp_path / "c"))
+    first = json.loads(run(*ask).stdout)
+    assert first["loras"][0]["trigger_words"] == ["cat ears"]
+    sidecar = models_root / "loras" / "catEars.civitai.info"
+    folder = (models_root / "loras").stat()
+    sidecar.write_text(json.dumps({"baseModel": "SD 1.5", "trainedWords": ["nekomimi"],
+                                   "model": {"name": "Cat Ears", "tags": ["cat"]}}))
+    os.utime(models_root / "loras", ns=(folder.st_atime_ns, folder.st_mtime_ns))
+    second = json.loads(run(*ask).stdout)
+    assert second["loras"][0]["file"] == "loras/catEars.safetensors"
+    assert second["loras"][0]["trigger_words"] == ["nekomimi"]

@@ -1,5 +1,6 @@
-"""The model folders learnt from their directories: a queue with nothing changed costs a stat per folder; a file
-rewritten in place is found where it matters (the files a prompt uses), by a sweep, or by a new process."""
+"""The model folders learnt from their directories: a queue with nothing changed costs a stat per folder, and a
+restart lists only the folders that changed; a file rewritten in place is found where it matters (the files a
+prompt uses), by a sweep, or by a new process that does not start from the saved listings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from model_files import SD15_LORA, write_safetensors
 
 from services.library import folder_watch
 from services.library import scan as library
-from services.library.scan import fingerprint, folders_under, scan, stale, sweep
+from services.library.scan import fingerprint, folders_under, remember_listings, scan, stale, sweep
 
 
 def age(*roots: Path) -> None:
@@ -113,3 +114,28 @@ def test_after_a_change_only_the_changed_lora_is_read_for_the_search_again(
     again = scan(folders, tmp_path / "cache")
     index, documents = again.lora_search
     assert made == ["paperCranes.safetensors"] and len(documents) == len(again.of_kind("loras"))
+
+
+def test_a_restart_lists_only_the_folders_that_changed_and_checks_the_files_it_uses(
+        models_root: Path, tmp_path: Path, listed: list[str]) -> None:
+    """The listings are saved with the index: after a restart an unchanged folder is not listed again, a file
+    added while the server was down shows in its folder's mtime, and a sidecar rewritten in place meanwhile is
+    found before its LoRA is used."""
+    folders, cache = folders_under(models_root), tmp_path / "cache"
+    sidecar = models_root / "loras" / "catEars.civitai.info"
+    age(models_root)
+    scan(folders, cache)
+    library.forget_scans()  # a restart
+    sidecar.write_text(json.dumps({"baseModel": "SD 1.5", "trainedWords": ["nekomimi"]}))  # in place
+    write_safetensors(models_root / "vae" / "added_vae.safetensors", SD15_LORA)
+    listed.clear()
+    remember_listings(cache)
+    restarted = scan(folders, cache)
+    assert set(listed) == {str(models_root / "vae")}  # (twice: changed this very second, see RACY_NS)
+    assert restarted.find("vae", "added_vae") is not None
+    assert stale(restarted, [("loras", "catEars.safetensors")]) == ["catEars.safetensors"]
+    assert scan(folders, cache).find("loras", "catEars").trigger_words == ["nekomimi"]  # type: ignore[union-attr]
+    library.forget_scans()  # a restart that does not start from the saved listings reads every folder
+    listed.clear()
+    scan(folders, cache)
+    assert set(listed) >= {str(models_root / "loras"), str(models_root / "checkpoints")}
