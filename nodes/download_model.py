@@ -20,11 +20,11 @@ import comfy.utils
 import folder_paths
 from comfy_api.latest import io
 
-from ..services.online.download import (
+from ..services.online.download import download
+from ..services.online.download_target import (
     KINDS,
     DownloadError,
     DownloadRequest,
-    download,
     read_api_key,
     resolve,
     target_folder,

@@ -29,7 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from ..services.library import base_model as bases
-from ..services.online.download import KINDS, DownloadError, DownloadRequest
+from ..services.online.download_target import KINDS, DownloadError, DownloadRequest
 from ..services.online.session import HardenedSession, SettingsError
 from ..services.online.suggest import search_candidates, searchable, searchable_names
 from .common import PREFIX, editor_only, lookup_request, pack_settings

@@ -31,7 +31,7 @@ class ProgressLine(TerminalLine):
         self.first: int | None = None
 
     def __call__(self, done: int, total: int | None) -> None:
-        from ..online.download import human_size
+        from ..online.download_target import human_size
 
         if self.first is None:
             self.first = done
@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     candidates instead. Progress on standard error, one JSON line on standard output. Exit status: 0 done
     (or planned), 1 the download or search failed, 2 unusable settings or target (nothing was sent)."""
     from ..library.scan import folders_under
-    from ..online.download import DownloadError, DownloadRequest, download, read_api_key, resolve
+    from ..online.download import download
+    from ..online.download_target import DownloadError, DownloadRequest, read_api_key, resolve
     from ..online.session import HardenedSession, SettingsError
 
     try:

@@ -26,8 +26,9 @@ from urllib.parse import quote, urlencode
 from ..library import base_model as bases
 from ..library.model_records import MAX_NAME, SHA256, clean_float, clean_int, clean_list, clean_text
 from ..text.vocabulary import CONCEPTS, STYLES, concepts_in, fold
-from .download import PICKLE_SUFFIXES, SAFE_SUFFIXES, civitai_licence, hf_licence, human_size, licence_text, suffix_of
+from .download_target import PICKLE_SUFFIXES, SAFE_SUFFIXES, human_size, suffix_of
 from .huggingface import valid_repo_id
+from .licences import civitai_licence, hf_licence, licence_text
 from .session import HardenedSession, OnlineError
 
 log = logging.getLogger(__name__)

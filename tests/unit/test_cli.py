@@ -30,7 +30,8 @@ def test_recommending_loads_nothing_that_goes_online(models_root: Path, tmp_path
     probe = ("import sys\nfrom services.__main__ import main\n"
              f"main(['recommend', '--models-root', {str(models_root)!r}, '--cache-dir', {str(tmp_path)!r}, "
              "'--no-ollama', '--prompt', 'anime girl with cat ears'])\n"
-             "online = {'services.online.download', 'services.online.session', 'services.online.suggest', 'services.online.civitai', "
+             "online = {'services.online.download', 'services.online.download_target', 'services.online.licences', "
+             "'services.online.session', 'services.online.suggest', 'services.online.civitai', "
              "'services.online.huggingface', 'services.online.lookups', 'requests', 'ollama'}\n"
              "print(sorted(online & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)

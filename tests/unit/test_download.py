@@ -26,7 +26,9 @@ from services.library import model_records as records
 from services.library.hashing import HashCache
 from services.library.scan import folders_under, scan
 from services.online import download as dl
-from services.online.download import DownloadError, DownloadRequest, download, resolve
+from services.online import download_target as target
+from services.online.download import download
+from services.online.download_target import DownloadError, DownloadRequest, resolve
 from services.online.lookups import FetchOptions, fetch_metadata, targets_from_library
 from services.online.session import USER_AGENT, HardenedSession, OnlineSettings
 
@@ -189,7 +191,7 @@ def test_a_model_that_needs_a_key_says_so_and_the_key_goes_only_to_civitai(
         with session(fake) as s, pytest.raises(DownloadError) as failed:
             get(s, civitai_request(), models, tmp_path / "cache")
         assert failed.value.reason == "needs_key"
-        assert dl.API_KEY_ENV in str(failed.value) and "Nothing was installed" in str(failed.value)
+        assert target.API_KEY_ENV in str(failed.value) and "Nothing was installed" in str(failed.value)
         assert files_in(models / "loras") == []
 
         fake.requests.clear()
@@ -355,11 +357,11 @@ def test_hugging_face_refuses_what_it_cannot_verify(tmp_path: Path, models: Path
 
 def test_api_key_is_read_at_call_time_and_checked(tmp_path: Path) -> None:
     settings = tmp_path / "comfy.settings.json"
-    settings.write_text(json.dumps({dl.API_KEY_SETTING: "  from-settings-123 "}))
-    assert dl.read_api_key({}, settings) == "from-settings-123"
-    assert dl.read_api_key({dl.API_KEY_ENV: "from-env-12345"}, settings) == "from-env-12345"
-    assert dl.read_api_key({dl.API_KEY_ENV: "bad key\r\nX-Injected: 1"}) is None
-    assert dl.read_api_key({}, tmp_path / "missing.json") is None
+    settings.write_text(json.dumps({target.API_KEY_SETTING: "  from-settings-123 "}))
+    assert target.read_api_key({}, settings) == "from-settings-123"
+    assert target.read_api_key({target.API_KEY_ENV: "from-env-12345"}, settings) == "from-env-12345"
+    assert target.read_api_key({target.API_KEY_ENV: "bad key\r\nX-Injected: 1"}) is None
+    assert target.read_api_key({}, tmp_path / "missing.json") is None
 
 
 def test_command_line_plans_without_yes_and_downloads_with_it(civitai: FakeCivitai, data: bytes, models: Path,
@@ -367,7 +369,7 @@ def test_command_line_plans_without_yes_and_downloads_with_it(civitai: FakeCivit
     base = [sys.executable, "-m", "services", "download", "--civitai-version", "701", "--kind", "loras",
             "--models-root", str(models), "--cache-dir", str(tmp_path / "cache"), "--civitai-url", civitai.url,
             "--hf-url", "https://hf.invalid", "--rate", "1000"]
-    env = {k: v for k, v in os.environ.items() if k != dl.API_KEY_ENV}
+    env = {k: v for k, v in os.environ.items() if k != target.API_KEY_ENV}
     planned = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert planned.returncode == 0, planned.stderr
     answer = json.loads(planned.stdout)
