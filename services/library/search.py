@@ -14,8 +14,9 @@ Relevance decides; calibration keeps accidents out. A LoRA is applied when
   or, with none, three or more of the prompt's specific words are in its description or training captions
   (one or two such words are supporting evidence, never the reason);
 - and one word alone does not decide when the rest of the document disagrees: a single matched word needs
-  to be a phrase, a trigger word, or most of what the LoRA names itself ("crane" alone does not pick
-  "Tower Crane Construction Site" for a bird);
+  to be a phrase, a trigger word, most of what the LoRA names itself, or a word no everyday language writes
+  (one meaning: "astrolabe", "tempera") in two of its own fields ("crane" alone does not pick "Tower Crane
+  Construction Site" for a bird);
 - and (lora_scoring.RELATIVE_FLOOR) it is at least a third as relevant as the prompt's best candidate.
 """
 from __future__ import annotations
@@ -423,6 +424,11 @@ def _everyday_elsewhere(term: str) -> bool:
     return bool(max(zipf(term, language, wordlist="small") for language in _OTHER_LANGUAGES) >= EVERYDAY)
 
 
+def _rare(word: str, foreign: bool) -> bool:
+    """No everyday English or Spanish word (nor, in a prompt of another language, one of that language)."""
+    return word_frequency(word) < EVERYDAY and not (foreign and _everyday_elsewhere(word))
+
+
 EVERYDAY = 3.0  # zipf: a word met once in every thousand sentences or so
 COMMON = 4.0  # zipf: a word of every other page ("brother", "captain", "old"; "Voss" is 3.2)
 
@@ -434,7 +440,8 @@ def word_frequency(word: str) -> float:
     return float(max(zipf(word, language, wordlist="small") for language in ("en", "es")))
 
 
-def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float], foreign: bool = False) -> bool:
+def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float], foreign: bool = False,
+           surface: Mapping[str, str] | None = None) -> bool:
     """The decision's second half (see the module's docstring): the words the LoRA names itself by carry
     it, and more than one accidental word does. In a `foreign` prompt (mostly not English, see
     `foreign_words`) the rest of an English document cannot agree: one rare word it names itself by in two of
@@ -453,4 +460,7 @@ def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, fl
     if foreign and any(evidence[t] >= MIN_IDENTITY and len(IDENTITY & set(hit.matched[t])) >= 2
                        and not _everyday_elsewhere(t) for t in named):
         return True  # a name or a loanword, not the prompt's language's "luna" (moon) against "Luna Moth"
+    if surface is not None and any(evidence[t] >= MIN_IDENTITY and len(IDENTITY & set(hit.matched[t])) >= 2
+                                   and _rare(surface.get(t, t), foreign) for t in named):
+        return True  # a word no everyday language writes has one meaning: an astrolabe, tempera, a mandrake
     return sum(support.values()) >= 2 * MIN_IDENTITY  # one word of its own, and its description tells of the same scene

@@ -168,7 +168,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
         elif keys.llm_judged:
             continue
         elif (score < max(MIN_SCORE, floors[entry.category == "style"])
-              or not agrees(hit, documents[hit.doc], index, query, foreign)):
+              or not agrees(hit, documents[hit.doc], index, query, foreign, surface)):
             continue  # nothing this weak is a second thing the prompt asks for (but see _same_concept)
         names = character_names(entry, keys, library, hit)
         if entry.category == "character" and not names:
@@ -315,7 +315,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
             why = "a character the prompt does not name"
         elif fights_style(entry, keys.style):
             why = f"it leans to another style than {keys.style}"
-        elif not agrees(hit, documents[hit.doc], index, query, foreign_words(keys.prompt)):
+        elif not agrees(hit, documents[hit.doc], index, query, foreign_words(keys.prompt), surface):
             why = f"only '{shared}' in common, and nothing else of its title, tags or description is in the prompt"
         elif hit.score < floors[entry.category == "style"]:
             why = f"'{shared}' in common, but under a third as relevant as the best match"

@@ -29,6 +29,8 @@ LORAS = {
     "neon_signs": ("Neon Signs", ["neon", "signs", "night"], [], "Glowing neon signage for night streets."),
     "ottilie_vance": ("Madame Ottilie Vance", ["character", "original character", "magician"], ["ottvance"],
                       "My OC Ottilie Vance, a stage illusionist in a sequined tailcoat and monocle."),
+    "brass_astrolabe": ("Brass Astrolabe", ["astrolabe", "scientific instrument"], [],
+                        "Brass astrolabes with rete and alidade on a scholar's desk."),
     "steam_train": ("Steam Train", ["locomotive", "railway"], [],
                     "Trained on the SD 1.5 base model, weight 0.7: steam locomotives, smoke and rails."),
 }
@@ -59,7 +61,8 @@ def planned(library: Library, prompt: str) -> list[str]:
     ("a tower crane over a construction site at dusk", "TowerCraneXL.safetensors"),
     ("Ottilie bowing on a dark stage", "ottilie_vance.safetensors"),  # behind "Madame", her first name
     ("ottilie bowing on stage in her sequined tailcoat", "ottilie_vance.safetensors"),  # lower case, and her words
-    ("an old train pulling into a railway station", "steam_train.safetensors"),  # "train" in a title: a train
+    ("an old train pulling into a railway station", "steam_train.safetensors"),
+    ("watercolor sketch of an astrolabe beside a quill", "brass_astrolabe.safetensors"),  # a word of one meaning  # "train" in a title: a train
 ])
 def test_a_lora_no_list_knows_is_found_from_its_own_words(library: Library, prompt: str, lora: str) -> None:
     assert planned(library, prompt) == [lora]
