@@ -425,8 +425,10 @@ def _everyday_elsewhere(term: str) -> bool:
 
 
 def _rare(word: str, foreign: bool) -> bool:
-    """No everyday English or Spanish word (nor, in a prompt of another language, one of that language)."""
-    return word_frequency(word) < EVERYDAY and not (foreign and _everyday_elsewhere(word))
+    """No everyday English or Spanish word, as written or stemmed ("porters" is a porter), nor, in a prompt of
+    another language, one of that language."""
+    return (max(word_frequency(word), word_frequency(stem(word))) < EVERYDAY
+            and not (foreign and _everyday_elsewhere(word)))
 
 
 EVERYDAY = 3.0  # zipf: a word met once in every thousand sentences or so
