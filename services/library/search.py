@@ -424,6 +424,11 @@ def _everyday_elsewhere(term: str) -> bool:
     return bool(max(zipf(term, language, wordlist="small") for language in _OTHER_LANGUAGES) >= EVERYDAY)
 
 
+@lru_cache(maxsize=10_000)
+def _english_everyday(term: str) -> bool:
+    return bool(_zipf()(term, "en", wordlist="small") >= EVERYDAY)
+
+
 def _rare(word: str, foreign: bool) -> bool:
     """No everyday English or Spanish word, as written or stemmed ("porters" is a porter), nor, in a prompt of
     another language, one of that language."""
@@ -460,8 +465,10 @@ def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, fl
     if len(named) >= 2 or named & document.whole:
         return True  # two of its own words, or the whole of a one-word trigger, concept or title
     if foreign and any(evidence[t] >= MIN_IDENTITY and len(IDENTITY & set(hit.matched[t])) >= 2
-                       and not _everyday_elsewhere(t) for t in named):
-        return True  # a name or a loanword, not the prompt's language's "luna" (moon) against "Luna Moth"
+                       and not (_everyday_elsewhere(t) and _english_everyday(t)) for t in named):
+        # A name, or a word of the prompt's language the LoRA names itself by ("Biblioteca Catenata"): it means
+        # there what it means in the prompt; not a word English writes too ("luna": the moon, not "Luna Moth").
+        return True
     if surface is not None and any(evidence[t] >= MIN_IDENTITY and len(IDENTITY & set(hit.matched[t])) >= 2
                                    and _rare(surface.get(t, t), foreign) for t in named):
         return True  # a word no everyday language writes has one meaning: an astrolabe, tempera, a mandrake

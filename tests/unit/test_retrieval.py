@@ -273,8 +273,9 @@ def test_a_style_lora_asked_for_in_words_no_list_has_decides_the_style(models_ro
 
 def test_in_a_prompt_of_another_language_one_rare_name_of_the_lora_is_enough(models_root: Path) -> None:
     """An English document cannot agree with the rest of a German prompt: "Butoh", named by the LoRA's title and
-    tags, is enough there. An everyday word of the prompt's language is no such name ("luna" is the moon, not
-    "Luna Moth"), and in an English prompt one word stays too little."""
+    tags, is enough there, and so is a word of the prompt's language that the LoRA names itself by ("Biblioteca
+    Catenata"). A word English writes every day too is no such name ("luna" is the moon, not "Luna Moth"), and
+    in an English prompt one such word stays too little."""
     _lora(models_root, "AnkokuButoh.safetensors", SD15_LORA, _civitai(
         "SD 1.5", "Ankoku Butoh", ["butoh", "dance", "avant-garde"], "Ankoku butoh dancers, white paint."))
     _lora(models_root, "LunaMoth.safetensors", SD15_LORA, _civitai(
@@ -283,6 +284,11 @@ def test_in_a_prompt_of_another_language_one_rare_name_of_the_lora_is_enough(mod
     assert planned(library, "Schwarzweißfoto eines Butoh-Tänzers, weiß gepuderter Körper, leere Bühne") == [
         "AnkokuButoh.safetensors"]
     assert planned(library, "una bruja sentada en una roca, luz de luna sobre el mar") == []
+    _lora(models_root, "ChainedLibrary.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Biblioteca Catenata", ["biblioteca", "chained library"], "Books chained to lecterns."))
+    library = scan(folders_under(models_root))  # a word of the prompt's language the LoRA names itself by
+    assert planned(library, "uma biblioteca antiga com livros presos por correntes, luz de velas") == [
+        "ChainedLibrary.safetensors"]
     assert planned(library, "the lights of a luna park at night") == []
 
 
