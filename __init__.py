@@ -4,7 +4,7 @@ import sys
 
 from comfy_api.latest import ComfyExtension, io
 
-from .nodes import routes_download, routes_feedback, routes_library, routes_metadata, routes_stats
+from .nodes import routes
 from .nodes.apply_lora_tags import ApplyLoraTags
 from .nodes.auto_model_select import AutoModelSelect
 from .nodes.download_model import DownloadModel
@@ -31,8 +31,7 @@ def add_routes() -> None:
     server = sys.modules.get("server")
     instance = getattr(getattr(server, "PromptServer", None), "instance", None)
     if instance is not None:
-        for module in (routes_library, routes_metadata, routes_feedback, routes_stats, routes_download):
-            module.register(instance.routes)
+        routes.register(instance.routes)
 
 
 async def comfy_entrypoint() -> IntelligentGenerationExtension:

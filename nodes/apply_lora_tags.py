@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import folder_paths
-import nodes as comfy_nodes
 from comfy_api.latest import io
 
 from ..services.records.read_back import resolve_lora_tags
-from .common import CATEGORY
+from .common import CATEGORY, apply_loras
 
 
 class ApplyLoraTags(io.ComfyNode):
@@ -37,13 +36,7 @@ class ApplyLoraTags(io.ComfyNode):
     @classmethod
     def execute(cls, model, clip, loras: str = "") -> io.NodeOutput:
         found, notes = resolve_lora_tags(loras, folder_paths.get_filename_list("loras"))
-        loader = comfy_nodes.LoraLoader()
-        for name, weight in found:
-            try:
-                model, clip = loader.load_lora(model, clip, name, weight, weight)
-            except Exception as exc:
-                raise ValueError(f"Apply LoRA Tags: applying {name} failed ({exc}). The file may be corrupt; "
-                                 "re-download it or remove its tag.") from exc
+        model, clip = apply_loras(model, clip, found, "Apply LoRA Tags", "re-download it or remove its tag")
         lines = [f"LoRA {name} at {weight:g}" for name, weight in found] or ["No LoRA tags: model and CLIP unchanged."]
         text = "\n".join(lines + notes)
         return io.NodeOutput(model, clip, text, ui={"text": [text]})

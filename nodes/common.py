@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import folder_paths
+import nodes as comfy_nodes
 from aiohttp import web
 from comfy_api.latest import io
 
@@ -34,8 +36,42 @@ def library_folders() -> dict[str, list[Path]]:
     return {kind: [Path(p) for p in folder_paths.get_folder_paths(kind)] for kind in ("checkpoints", "loras", "vae")}
 
 
+def apply_loras(model: Any, clip: Any, loras: Iterable[tuple[str, float]], node: str,
+                remedy: str = "re-download it or remove it from the loras folder") -> tuple[Any, Any]:
+    """The model and CLIP with each LoRA at its weight, through ComfyUI's own LoraLoader; a file that fails to
+    load stops the node with an error that names it and says what to do (`remedy`)."""
+    loader = comfy_nodes.LoraLoader()
+    for name, weight in loras:
+        try:
+            model, clip = loader.load_lora(model, clip, name, weight, weight)
+        except Exception as exc:
+            raise ValueError(f"{node}: applying {name} failed ({exc}). The file may be corrupt; {remedy}.") from exc
+    return model, clip
+
+
+def encode(clip: Any, *texts: str) -> list[Any]:
+    """Each text as conditioning, through ComfyUI's own CLIPTextEncode."""
+    encoder = comfy_nodes.CLIPTextEncode()
+    return [encoder.encode(clip, text)[0] for text in texts]
+
+
 SWEEP_S = 300.0  # how often a stat of every model file looks for files rewritten in place
 log = logging.getLogger(__name__)
+
+Notify = Callable[[str, dict[str, Any]], None]  # (event, data): how long work reports to the web UI
+
+
+def send_event(event: str, data: dict[str, Any]) -> None:
+    from server import PromptServer  # ComfyUI's; imported late so this module imports without a server
+
+    PromptServer.instance.send_sync(event, data)
+
+
+def server_events() -> Notify | None:
+    """send_event when ComfyUI's server runs (not when nodes are executed in tests)."""
+    server = sys.modules.get("server")
+    return send_event if getattr(getattr(server, "PromptServer", None), "instance", None) is not None else None
+
 
 PREFIX = "/intelligent-generation"  # every route of the pack, also under /api (the frontend's fetchApi)
 _sweeper: list[threading.Thread] = []

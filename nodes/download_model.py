@@ -2,7 +2,7 @@
 
 The work is services/online/download.py's; this adapts it to ComfyUI: its folders for the kind, its user
 settings (host, proxy, an optional CivitAI API key read at call time), its progress bar and server
-events. The web UI's route (routes_download.py) goes through `run_download` too.
+events. The web UI's route (routes/download.py) goes through `run_download` too.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,7 @@ from ..services.online.download_target import (
 )
 from ..services.online.session import CIVITAI_HOSTS, HardenedSession, SettingsError
 from ..services.server.settings import settings_file
-from .common import CATEGORY, cache_dir, library_signature
+from .common import CATEGORY, Notify, cache_dir, library_signature, server_events
 from .metadata_fetcher import online_settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +37,6 @@ log = logging.getLogger(__name__)
 EVENT = "intelligent-generation.download-progress"
 SOURCES = ("civitai", "huggingface")
 BAR_STEPS = 1000
-Notify = Callable[[str, dict[str, Any]], None]
 
 
 def kind_folders(kind: str) -> list[Path]:
@@ -52,16 +49,6 @@ def folder_label(kind: str, index: int, count: int) -> str:
     return f"ComfyUI's {kind} folder" + (f" #{index} (of {count})" if count > 1 else "")
 
 
-def send_event(event: str, data: dict[str, Any]) -> None:
-    from server import PromptServer  # ComfyUI's; imported late so this module imports without a server
-
-    PromptServer.instance.send_sync(event, data)
-
-
-def server_events() -> Notify | None:
-    """send_event when ComfyUI's server runs (not when nodes are executed in tests)."""
-    server = sys.modules.get("server")
-    return send_event if getattr(getattr(server, "PromptServer", None), "instance", None) is not None else None
 
 
 class ProgressRelay:

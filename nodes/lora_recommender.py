@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import nodes as comfy_nodes
 from comfy_api.latest import io
 
 from ..services.library.scan import Library
@@ -14,7 +13,9 @@ from .common import (
     Analysis,
     LoraPlan,
     Selection,
+    apply_loras,
     cache_dir,
+    encode,
     library_signature,
     load_library,
     reloaded_if_stale,
@@ -77,18 +78,8 @@ class LoRARecommender(io.ComfyNode):
             library, plan = again, planned(again)
         plan.reasons += missing_lines(library, parsed, selection["family"], selection.get("base_model"),
                                       selection.get("checkpoint"))
-        loader = comfy_nodes.LoraLoader()
-        for lora in plan.loras:
-            try:
-                model, clip = loader.load_lora(model, clip, lora.name, lora.weight, lora.weight)
-            except Exception as exc:
-                raise ValueError(
-                    f"LoRA Recommender: applying {lora.name} failed ({exc}). The file may be corrupt; "
-                    "re-download it or remove it from the loras folder."
-                ) from exc
-        encoder = comfy_nodes.CLIPTextEncode()
-        (positive,) = encoder.encode(clip, plan.positive_prompt)
-        (negative,) = encoder.encode(clip, plan.negative_prompt)
+        model, clip = apply_loras(model, clip, [(lora.name, lora.weight) for lora in plan.loras], "LoRA Recommender")
+        positive, negative = encode(clip, plan.positive_prompt, plan.negative_prompt)
         text = plan.explain()
         candidates = "\n".join(f"{c['score']:6.2f}  {c['name']} ({c['base_model']}): {c['why']}"
                                for c in plan.candidates)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import nodes as comfy_nodes
 from comfy_api.latest import io
 from comfy_execution.graph_utils import ExecutionBlocker
 
@@ -17,7 +16,7 @@ from ..services.records.variations import (
     expand,
     explain,
 )
-from .common import CATEGORY, LoraPlan
+from .common import CATEGORY, LoraPlan, apply_loras, encode
 
 NEEDS_PLAN = ("Variations: connect model and clip (Auto Model Select's, before the LoRAs) and the LoRA "
               "Recommender's lora_plan to use the MODEL, positive and negative outputs.")
@@ -93,17 +92,7 @@ class Variations(io.ComfyNode):
 def _apply(model: Any, clip: Any, plan: dict, variant: Variant) -> tuple[Any, Any, Any]:
     """The variant's model with the plan's LoRAs at its weights, and the plan's prompts encoded with its CLIP,
     through ComfyUI's own LoraLoader and CLIPTextEncode as the LoRA Recommender does."""
-    loader = comfy_nodes.LoraLoader()
-    for lora in plan.get("loras", []):
-        weight = variant.lora_weight(float(lora["weight"]))
-        if weight == 0:
-            continue
-        try:
-            model, clip = loader.load_lora(model, clip, lora["name"], weight, weight)
-        except Exception as exc:
-            raise ValueError(f"Variations: applying {lora['name']} failed ({exc}). The file may be corrupt; "
-                             "re-download it or remove it from the loras folder.") from exc
-    encoder = comfy_nodes.CLIPTextEncode()
-    (positive,) = encoder.encode(clip, plan.get("positive_prompt", ""))
-    (negative,) = encoder.encode(clip, plan.get("negative_prompt", ""))
+    weights = [(lora["name"], variant.lora_weight(float(lora["weight"]))) for lora in plan.get("loras", [])]
+    model, clip = apply_loras(model, clip, [(name, weight) for name, weight in weights if weight != 0], "Variations")
+    positive, negative = encode(clip, plan.get("positive_prompt", ""), plan.get("negative_prompt", ""))
     return model, positive, negative

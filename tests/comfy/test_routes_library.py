@@ -1,4 +1,4 @@
-"""The web extension's read-only routes (nodes/routes_library.py), mounted on a fresh aiohttp application."""
+"""The web extension's read-only routes (nodes/routes/library.py), mounted on a fresh aiohttp application."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
 def get(pack: ModuleType, path: str) -> tuple[int, Any]:
-    routes_library = __import__(f"{pack.__name__}.nodes.routes_library", fromlist=["register"])
+    routes_library = __import__(f"{pack.__name__}.nodes.routes.library", fromlist=["register"])
 
     async def call() -> tuple[int, Any]:
         routes = web.RouteTableDef()
@@ -73,7 +73,7 @@ def test_settings_route_reads_the_users_file_with_defaults(pack: ModuleType, com
 def test_an_unchanged_listing_is_revalidated_not_sent_again(pack: ModuleType, comfy_folders: Path) -> None:
     """The tab fetches with cache "no-cache": with the listing's ETag, an unchanged library is a bodiless 304;
     another tag gets the whole listing."""
-    routes_library = __import__(f"{pack.__name__}.nodes.routes_library", fromlist=["register"])
+    routes_library = __import__(f"{pack.__name__}.nodes.routes.library", fromlist=["register"])
 
     async def calls() -> list[tuple[int, str, int]]:
         routes = web.RouteTableDef()

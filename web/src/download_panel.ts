@@ -1,5 +1,5 @@
 // The Model Library tab's "Find models online" section: candidates for one of the pack's concepts or
-// styles (only that word, the kind and the base model are sent: nodes/routes_download.py), and a Download
+// styles (only that word, the kind and the base model are sent: nodes/routes/download.py), and a Download
 // button that asks first, then streams into ComfyUI's folder with live progress, verified by SHA-256.
 // Nothing is downloaded except on that button.
 import { postJson, request } from "./api";

@@ -1,7 +1,7 @@
 // The server side of the Model Library tab, all under /intelligent-generation/ through api.ts
 // (which adds ComfyUI's /api prefix and the user header).
 //
-// The fetch route belongs to the Metadata Fetcher (nodes/routes_metadata.py): POST
+// The fetch route belongs to the Metadata Fetcher (nodes/routes/metadata.py): POST
 // /intelligent-generation/metadata/fetch with {"kind", "name"} for one model or {"kind": "all"} for the
 // whole library answers when done with the run's counts (files, hashed, found, not_found, errors) and
 // meanwhile sends "intelligent-generation.fetch-progress" events {done, total, name, state, ...}.
@@ -22,7 +22,7 @@ export interface OnlineInfo {
   recommended_weight?: number | null;
 }
 
-/** One model as GET /intelligent-generation/library lists it (nodes/routes_library.py). */
+/** One model as GET /intelligent-generation/library lists it (nodes/routes/library.py). */
 export interface ModelInfo {
   kind: "checkpoints" | "loras" | "vae" | string;
   name: string;

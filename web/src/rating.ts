@@ -1,5 +1,5 @@
 // A 1-5 star control (with an optional comment) on Save With Metadata after it saved images. A rating is
-// stored on this machine by POST /intelligent-generation/feedback (nodes/routes_feedback.py), keyed by the
+// stored on this machine by POST /intelligent-generation/feedback (nodes/routes/feedback.py), keyed by the
 // generation id embedded in the image; later recommendations for similar prompts lean on it.
 import { RouteError, postJson } from "./api";
 import { el } from "./dom";

@@ -1,6 +1,6 @@
 // The Model Library tab's "Statistics and ratings" section: what GET /intelligent-generation/stats reports
 // (counts by kind and base model, metadata coverage, cache size, CPU, RAM and GPU), and the user's
-// ratings (nodes/routes_feedback.py) with export to a JSON file and delete: the data is theirs.
+// ratings (nodes/routes/feedback.py) with export to a JSON file and delete: the data is theirs.
 import { request } from "./api";
 import { el } from "./dom";
 import { bytes } from "./format";

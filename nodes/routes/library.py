@@ -20,14 +20,14 @@ from typing import Any
 import folder_paths
 from aiohttp import web
 
-from ..services.library.duplicates import find_copies, summary
-from ..services.library.hashing import read_cache, still_current
-from ..services.library.model_records import RECORDS_FOLDER, load_record
-from ..services.library.previews import PREVIEWS_FOLDER, preview_image, stored_previews
-from ..services.library.scan import Library
-from ..services.server.settings import DEFAULT_USER, read_settings, settings_file
-from .common import PREFIX, cache_dir, library_folders, load_library
-from .routes_metadata import resolve
+from ...services.library.duplicates import find_copies, summary
+from ...services.library.hashing import read_cache, still_current
+from ...services.library.model_records import RECORDS_FOLDER, load_record
+from ...services.library.previews import PREVIEWS_FOLDER, preview_image, stored_previews
+from ...services.library.scan import Library
+from ...services.server.settings import DEFAULT_USER, read_settings, settings_file
+from ..common import PREFIX, cache_dir, library_folders, load_library
+from .metadata import resolve
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..services.recommend.feedback import FeedbackError, FeedbackStore
-from .common import PREFIX, cache_dir, editor_only, json_body, saved_record
+from ...services.recommend.feedback import FeedbackError, FeedbackStore
+from ..common import PREFIX, cache_dir, editor_only, json_body, saved_record
 
 
 def register(routes: Any) -> None:

@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
 from typing import Any
 
 from aiohttp import web
 
-from ..services.library import base_model as bases
-from ..services.online.download_target import KINDS, DownloadError, DownloadRequest
-from ..services.online.session import HardenedSession, SettingsError
-from ..services.online.suggest import search_candidates, searchable, searchable_names
-from .common import PREFIX, editor_only, lookup_request, pack_settings
-from .download_model import Notify, run_download, send_event
-from .metadata_fetcher import online_settings
+from ...services.library import base_model as bases
+from ...services.online.download_target import KINDS, DownloadError, DownloadRequest
+from ...services.online.session import HardenedSession, SettingsError
+from ...services.online.suggest import search_candidates, searchable, searchable_names
+from ..common import PREFIX, Notify, editor_only, lookup_request, pack_settings, send_event
+from ..download_model import run_download
+from ..metadata_fetcher import online_settings
+from .jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -69,32 +68,8 @@ def request_from_body(body: dict[str, Any]) -> tuple[DownloadRequest, int]:
     return DownloadRequest(hf_repo=text("hf_repo") or None, hf_file=text("hf_file"), **common), index
 
 
-class DownloadJobs:
-    """At most one download at a time through the routes; the last job's state for polling."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.current: dict[str, Any] | None = None
-
-    def status(self) -> dict[str, Any] | None:
-        with self._lock:
-            return dict(self.current) if self.current else None
-
-    def begin(self, what: str) -> bool:
-        with self._lock:
-            if self.current and self.current["state"] == "running":
-                return False
-            self.current = {"state": "running", "what": what, "started_at": time.time(), "error": None}
-            return True
-
-    def end(self, **changes: Any) -> None:
-        with self._lock:
-            assert self.current is not None
-            self.current.update(changes, finished_at=time.time())
-
-
-def register(routes: web.RouteTableDef, notify: Notify = send_event) -> DownloadJobs:
-    jobs = DownloadJobs()
+def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Jobs:
+    jobs = Jobs()
 
     @routes.get(PREFIX + "/download")
     async def get_download(_request: web.Request) -> web.Response:
@@ -118,7 +93,7 @@ def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Download
         confirm = body.get("confirm") is True
         what = f"{target.kind}: " + (f"civitai {target.civitai_version}" if target.site == "civitai"
                                      else f"{target.hf_repo}/{target.hf_file}")
-        if confirm and not jobs.begin(what):
+        if confirm and jobs.begin(what) is None:
             return web.json_response({"error": "a download is already running", "reason": "busy",
                                       "job": jobs.status()}, status=409)
         try:

@@ -25,9 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,25 +32,25 @@ from typing import Any
 import folder_paths
 from aiohttp import web
 
-from ..services.library.describe import describe
-from ..services.library.duplicates import library_copies, summary
-from ..services.library.entries import KINDS
-from ..services.library.hashing import HashCache
-from ..services.library.model_records import load_record, public_view
-from ..services.library.scan import Library
-from ..services.online.lookups import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
-from ..services.online.name_lookup import planned as planned_search
-from ..services.online.name_lookup import search_by_name
-from ..services.online.session import OnlineError, OnlineSettings, SettingsError
-from ..services.online.updates import check_updates, known_on_civitai
-from ..services.online.updates import counts as update_counts
-from .common import PREFIX, cache_dir, editor_only, load_library, lookup_request
-from .metadata_fetcher import online_settings, preview_level
+from ...services.library.describe import describe
+from ...services.library.duplicates import library_copies, summary
+from ...services.library.entries import KINDS
+from ...services.library.hashing import HashCache
+from ...services.library.model_records import load_record, public_view
+from ...services.library.scan import Library
+from ...services.online.lookups import FetchOptions, FetchTarget, fetch_metadata, targets_from_library
+from ...services.online.name_lookup import planned as planned_search
+from ...services.online.name_lookup import search_by_name
+from ...services.online.session import OnlineError, OnlineSettings, SettingsError
+from ...services.online.updates import check_updates, known_on_civitai
+from ...services.online.updates import counts as update_counts
+from ..common import PREFIX, Notify, cache_dir, editor_only, load_library, lookup_request, send_event
+from ..metadata_fetcher import online_settings, preview_level
+from .jobs import Jobs
 
 log = logging.getLogger(__name__)
 
 EVENT = "intelligent-generation.fetch-progress"
-Notify = Callable[[str, dict[str, Any]], None]
 
 
 def resolve(kind: str, name: str) -> str | None:
@@ -83,62 +80,31 @@ def model_metadata(kind: str, name: str, path: str) -> dict[str, Any]:
     }
 
 
-class FetchJobs:
-    """At most one fetch at a time; its state for polling, its progress as server events."""
+FETCH_EVENT_KEYS = ("job", "state", "what", "phase", "name", "done", "total", "counts", "error")
+STARTING: dict[str, Any] = {"phase": "starting", "name": "starting", "done": 0, "total": 0, "counts": None}
 
-    def __init__(self, notify: Notify) -> None:
-        self.notify = notify
-        self._lock = threading.Lock()
-        self.current: dict[str, Any] | None = None
 
-    def status(self) -> dict[str, Any] | None:
-        with self._lock:
-            return dict(self.current) if self.current else None
+def run_job(jobs: Jobs, work: Callable[[Callable[[str, int, int], None]], dict[str, Any]]) -> dict[str, Any]:
+    """Run the begun job to its end (blocking; call it in a worker thread) and return its final state.
+    `work(progress)` does the job and answers its `counts` and `results`."""
+    last = [("", -1)]
 
-    def begin(self, what: str) -> dict[str, Any] | None:
-        """A new job, or None while another runs."""
-        with self._lock:
-            if self.current and self.current["state"] == "running":
-                return None
-            self.current = {"job": uuid.uuid4().hex, "state": "running", "what": what, "phase": "starting",
-                            "name": "starting", "done": 0, "total": 0, "counts": None, "error": None,
-                            "started_at": time.time()}
-            return dict(self.current)
+    def progress(phase: str, done: int, total: int) -> None:
+        percent = 100 * done // max(total, 1)
+        if (phase, percent) != last[0]:  # one event per percent, not per buffer
+            last[0] = (phase, percent)
+            jobs.update(phase=phase, name="hashing" if phase == "hashing" else "looking up", done=done, total=total)
 
-    def _update(self, **changes: Any) -> None:
-        with self._lock:
-            assert self.current is not None
-            self.current.update(changes)
-            event = {k: self.current[k] for k in ("job", "state", "what", "phase", "name", "done", "total", "counts",
-                                                  "error")}
-        try:
-            self.notify(EVENT, event)
-        except Exception:  # a closed socket must not stop the fetch
-            log.exception("Intelligent Generation: progress event not sent")
-
-    def run(self, work: Callable[[Callable[[str, int, int], None]], dict[str, Any]]) -> dict[str, Any]:
-        """Run the begun job to its end (blocking; call it in a worker thread) and return its final state.
-        `work(progress)` does the job and answers its `counts` and `results`."""
-        last = [("", -1)]
-
-        def progress(phase: str, done: int, total: int) -> None:
-            percent = 100 * done // max(total, 1)
-            if (phase, percent) != last[0]:  # one event per percent, not per buffer
-                last[0] = (phase, percent)
-                self._update(phase=phase, name="hashing" if phase == "hashing" else "looking up", done=done,
-                             total=total)
-
-        try:
-            self._update(phase="scanning", name="scanning the model folders")
-            outcome = work(progress)
-            self._update(state="done", phase="done", name="done", counts=outcome["counts"],
-                         results=outcome["results"], finished_at=time.time())
-        except Exception as exc:  # reported to the UI as a failed job, and logged with its traceback
-            log.exception("Intelligent Generation: %s failed", self.current["what"] if self.current else "job")
-            self._update(state="failed", phase="failed", name="failed", error=str(exc), finished_at=time.time())
-        final = self.status()
-        assert final is not None
-        return final
+    try:
+        jobs.update(phase="scanning", name="scanning the model folders")
+        outcome = work(progress)
+        jobs.end(state="done", phase="done", name="done", counts=outcome["counts"], results=outcome["results"])
+    except Exception as exc:  # reported to the UI as a failed job, and logged with its traceback
+        log.exception("Intelligent Generation: %s failed", (jobs.status() or {}).get("what", "job"))
+        jobs.end(state="failed", phase="failed", name="failed", error=str(exc))
+    final = jobs.status()
+    assert final is not None
+    return final
 
 
 def fetch_work(targets: Callable[[], list[FetchTarget]], settings: OnlineSettings,
@@ -169,14 +135,8 @@ def duplicates_work(progress: Callable[[str, int, int], None]) -> dict[str, Any]
     return {"counts": summary(groups), "results": [g.to_dict() for g in groups]}
 
 
-def _send_event(event: str, data: dict[str, Any]) -> None:
-    from server import PromptServer  # ComfyUI's; imported late so this module imports without a server
-
-    PromptServer.instance.send_sync(event, data)
-
-
-def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJobs:
-    jobs = FetchJobs(notify)
+def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Jobs:
+    jobs = Jobs(notify, EVENT, FETCH_EVENT_KEYS)
 
     @routes.get(PREFIX + "/models/{kind}/{name:.+}/metadata")
     async def get_model_metadata(request: web.Request) -> web.Response:
@@ -217,13 +177,13 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
             settings = online_settings(host)
         except SettingsError as exc:
             return _error(400, f"online settings not usable, nothing was sent: {exc}")
-        job = jobs.begin(what)
+        job = jobs.begin(what, **STARTING)
         if job is None:
             return web.json_response({"error": "a metadata fetch is already running", "job": jobs.status()},
                                      status=409)
         # In a thread: the event loop keeps serving (and sending the progress events) meanwhile.
         work = fetch_work(targets, settings, bool(body.get("write_sidecars", False)))
-        final = await asyncio.to_thread(jobs.run, work)
+        final = await asyncio.to_thread(run_job, jobs, work)
         if final["state"] != "done":
             return web.json_response({"error": f"metadata fetch failed: {final['error']}", "job": final}, status=500)
         return web.json_response({**final["counts"], "job": final})
@@ -266,11 +226,11 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
             settings = online_settings(body.get("host"))
         except SettingsError as exc:
             return _error(400, f"online settings not usable, nothing was sent: {exc}")
-        job = jobs.begin("updates")
+        job = jobs.begin("updates", **STARTING)
         if job is None:
             return web.json_response({"error": "a metadata fetch is running; try again when it is done",
                                       "job": jobs.status()}, status=409)
-        final = await asyncio.to_thread(jobs.run, updates_work(settings))
+        final = await asyncio.to_thread(run_job, jobs, updates_work(settings))
         if final["state"] != "done":
             return web.json_response({"error": f"update check failed: {final['error']}", "job": final}, status=502)
         return web.json_response({**final["counts"], "models": final["results"], "job": final})
@@ -283,11 +243,11 @@ def register(routes: web.RouteTableDef, notify: Notify = _send_event) -> FetchJo
         body = await lookup_request(request)  # a JSON object, as every changing route takes
         if isinstance(body, str):
             return _error(400, body)
-        job = jobs.begin("duplicates")
+        job = jobs.begin("duplicates", **STARTING)
         if job is None:
             return web.json_response({"error": "a metadata fetch is running; try again when it is done",
                                       "job": jobs.status()}, status=409)
-        final = await asyncio.to_thread(jobs.run, duplicates_work)
+        final = await asyncio.to_thread(run_job, jobs, duplicates_work)
         if final["state"] != "done":
             return web.json_response({"error": f"finding duplicates failed: {final['error']}", "job": final},
                                      status=500)
