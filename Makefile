@@ -16,6 +16,7 @@ serve: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy services
+	$(PY) scripts/typecheck_nodes.py
 
 test: setup lint web-check
 	$(PY) -m pytest tests

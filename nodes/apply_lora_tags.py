@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import folder_paths
 from comfy_api.latest import io
 
@@ -34,7 +36,7 @@ class ApplyLoraTags(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, model, clip, loras: str = "") -> io.NodeOutput:
+    def execute(cls, model: Any, clip: Any, loras: str = "") -> io.NodeOutput:
         found, notes = resolve_lora_tags(loras, folder_paths.get_filename_list("loras"))
         model, clip = apply_loras(model, clip, found, "Apply LoRA Tags", "re-download it or remove its tag")
         lines = [f"LoRA {name} at {weight:g}" for name, weight in found] or ["No LoRA tags: model and CLIP unchanged."]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import comfy.samplers
 import folder_paths
 import nodes as comfy_nodes
@@ -73,7 +75,7 @@ class AutoModelSelect(io.ComfyNode):
         return f"{library_signature()}|{ratings}" if checkpoint == AUTO else f"{checkpoint}|{ratings}"
 
     @classmethod
-    def execute(cls, analysis: dict, checkpoint: str = AUTO, quality: str = "balanced", exclude: str = "",
+    def execute(cls, analysis: dict[str, Any], checkpoint: str = AUTO, quality: str = "balanced", exclude: str = "",
                 vae_file: str = AUTO) -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
         choices = Choices(checkpoint=None if checkpoint == AUTO else checkpoint, vae=None if vae_file == AUTO else vae_file,

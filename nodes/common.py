@@ -64,7 +64,8 @@ Notify = Callable[[str, dict[str, Any]], None]  # (event, data): how long work r
 def send_event(event: str, data: dict[str, Any]) -> None:
     from server import PromptServer  # ComfyUI's; imported late so this module imports without a server
 
-    PromptServer.instance.send_sync(event, data)
+    server: Any = PromptServer  # its `instance` is set when ComfyUI's server starts
+    server.instance.send_sync(event, data)
 
 
 def server_events() -> Notify | None:

@@ -18,7 +18,7 @@ DEFAULTS = {"prompt": "", "negative_prompt": "", "seed": 0, "steps": 20, "cfg": 
             "scheduler": "normal", "width": 512, "height": 512}
 
 
-class CheckpointNames(list):
+class CheckpointNames(list[str]):
     """The checkpoint list for the output's type. ComfyUI freezes a node's output types at first use but
     lists ckpt_name afresh on every run; equal to any list, the link stays valid after a new download."""
 

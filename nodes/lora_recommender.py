@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from comfy_api.latest import io
 
 from ..services.library.scan import Library
@@ -62,7 +64,7 @@ class LoRARecommender(io.ComfyNode):
         return f"{library_signature()}|{FeedbackStore(cache_dir()).version()}"
 
     @classmethod
-    def execute(cls, model, clip, analysis: dict, selection: dict, max_loras: int = 3,
+    def execute(cls, model: Any, clip: Any, analysis: dict[str, Any], selection: dict[str, Any], max_loras: int = 3,
                 weight_scale: float = 1.0, pinned_loras: str = "", excluded_loras: str = "") -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
         library = load_library()

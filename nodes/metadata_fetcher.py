@@ -44,7 +44,7 @@ def preview_level() -> int:
     return LEVELS.get(read_settings(settings_file(folder_paths.get_user_directory())).store_previews, 0)
 
 
-def targets_for(scope: str, selection: dict | None, lora_plan: dict | None, model: str) -> list[FetchTarget]:
+def targets_for(scope: str, selection: dict[str, Any] | None, lora_plan: dict[str, Any] | None, model: str) -> list[FetchTarget]:
     """What a scope covers, resolved only through ComfyUI's model folders."""
     if scope in ("selection", "model"):
         if scope == "selection":
@@ -95,7 +95,7 @@ def updates_text(report: FetchReport, settings: OnlineSettings | None) -> str:
     return "\n".join(summary_lines(check_for_updates(known, settings)))
 
 
-def trigger_words(report: FetchReport, selection: dict | None, lora_plan: dict | None, scope: str) -> str:
+def trigger_words(report: FetchReport, selection: dict[str, Any] | None, lora_plan: dict[str, Any] | None, scope: str) -> str:
     """Trigger words of the models in a selection or model scope (empty for folder scopes)."""
     if scope not in ("selection", "model"):
         return ""
@@ -157,8 +157,8 @@ class MetadataFetcher(io.ComfyNode):
     @classmethod
     def execute(
         cls,
-        selection: dict | None = None,
-        lora_plan: dict | None = None,
+        selection: dict[str, Any] | None = None,
+        lora_plan: dict[str, Any] | None = None,
         scope: str = "selection",
         model: str = NO_MODEL,
         online_lookup: bool = False,

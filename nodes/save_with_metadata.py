@@ -4,6 +4,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import comfy.model_management
 import folder_paths
@@ -81,7 +82,7 @@ class SaveWithMetadata(io.ComfyNode):
         return problem or True
 
     @classmethod
-    def execute(cls, images, generation_info: dict | None = None, filename_mode: str = "standard",
+    def execute(cls, images: Any, generation_info: dict[str, Any] | None = None, filename_mode: str = "standard",
                 subfolder: str = "", include_workflow: bool = True, format: str = "png", quality: int = 90,
                 name_pattern: str = DEFAULT_PATTERN, include_prompts: bool = True, include_metadata: bool = True,
                 sidecar: bool = False) -> io.NodeOutput:
@@ -132,7 +133,7 @@ class SaveWithMetadata(io.ComfyNode):
 
 
 def _write_unique(image: Image.Image, root: Path, folder: Path, names: Iterator[str], chunks: dict[str, str],
-                  fmt: str, quality: int, record: dict | None) -> Path:
+                  fmt: str, quality: int, record: dict[str, Any] | None) -> Path:
     for stem in itertools.islice(names, NAME_TRIES):
         try:
             path = write_image(image, folder, stem, chunks, fmt, quality, root=root)

@@ -67,7 +67,7 @@ class Variations(io.ComfyNode):
     @classmethod
     def execute(cls, strategy: str, count: int, seed: int, steps: int, cfg: float, steps_spread: int = 4,
                 cfg_spread: float = 1.0, weight_spread: float = 0.25, model: Any = None, clip: Any = None,
-                lora_plan: dict | None = None) -> io.NodeOutput:
+                lora_plan: dict[str, Any] | None = None) -> io.NodeOutput:
         settings = VariationSettings(strategy, count, seed, steps, cfg, steps_spread, cfg_spread, weight_spread)
         try:
             variants = expand(settings)
@@ -77,6 +77,9 @@ class Variations(io.ComfyNode):
         if strategy == "loras" and not has_plan:
             raise ValueError(NEEDS_PLAN)
         text = explain(variants, settings)
+        models: Any  # one list per output, or one blocker for all of them
+        positives: Any
+        negatives: Any
         if has_plan:
             assert lora_plan is not None
             # Other strategies keep the plan as it is: one item, which ComfyUI repeats for every variant.
@@ -89,7 +92,7 @@ class Variations(io.ComfyNode):
                              models, positives, negatives, text, ui={"text": [text]})
 
 
-def _apply(model: Any, clip: Any, plan: dict, variant: Variant) -> tuple[Any, Any, Any]:
+def _apply(model: Any, clip: Any, plan: dict[str, Any], variant: Variant) -> tuple[Any, Any, Any]:
     """The variant's model with the plan's LoRAs at its weights, and the plan's prompts encoded with its CLIP,
     through ComfyUI's own LoraLoader and CLIPTextEncode as the LoRA Recommender does."""
     weights = [(lora["name"], variant.lora_weight(float(lora["weight"]))) for lora in plan.get("loras", [])]

@@ -60,12 +60,14 @@ def request_from_body(body: dict[str, Any]) -> tuple[DownloadRequest, int]:
         raise DownloadError("target", "source must be civitai or huggingface")
     if isinstance(index, bool) or not isinstance(index, int):
         raise DownloadError("target", "folder_index must be a number")
-    common = {"kind": text("kind"), "save_as": text("save_as"), "allow_pickle": body.get("allow_pickle") is True}
+    kind, save_as, allow_pickle = text("kind"), text("save_as"), body.get("allow_pickle") is True
     if source == "civitai":
         if isinstance(version, bool) or not isinstance(version, int):
             raise DownloadError("target", "civitai_version must be a model version id (a number)")
-        return DownloadRequest(civitai_version=version, civitai_file=text("civitai_file") or None, **common), index
-    return DownloadRequest(hf_repo=text("hf_repo") or None, hf_file=text("hf_file"), **common), index
+        return DownloadRequest(kind=kind, civitai_version=version, civitai_file=text("civitai_file") or None,
+                               save_as=save_as, allow_pickle=allow_pickle), index
+    return DownloadRequest(kind=kind, hf_repo=text("hf_repo") or None, hf_file=text("hf_file"), save_as=save_as,
+                           allow_pickle=allow_pickle), index
 
 
 def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Jobs:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from ...services.recommend.feedback import FeedbackError, FeedbackStore
 from ..common import PREFIX, cache_dir, editor_only, json_body, saved_record
 
 
-def register(routes: Any) -> None:
+def register(routes: web.RouteTableDef) -> None:
     @routes.post(f"{PREFIX}/feedback")
     @editor_only
     async def rate(request: web.Request) -> web.Response:

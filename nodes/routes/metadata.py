@@ -166,7 +166,7 @@ def register(routes: web.RouteTableDef, notify: Notify = send_event) -> Jobs:
         targets: Callable[[], list[FetchTarget]]
         if name is not None:
             path = resolve(kind, name) if isinstance(kind, str) and isinstance(name, str) else None
-            if path is None:
+            if path is None or not isinstance(kind, str) or not isinstance(name, str):
                 return _error(404, f"no {kind} model named {name!r}")
             one = Library([describe(kind, Path(path), name)])
             targets, what = (lambda: targets_from_library(one)), f"{kind}/{name}"
