@@ -15,6 +15,7 @@ from .common import (
     CATEGORY,
     Analysis,
     Selection,
+    SelectionPayload,
     cache_dir,
     library_signature,
     load_library,
@@ -104,7 +105,7 @@ class AutoModelSelect(io.ComfyNode):
         sampler = p["sampler"] if p["sampler"] in comfy.samplers.KSampler.SAMPLERS else "euler"
         scheduler = p["scheduler"] if p["scheduler"] in comfy.samplers.KSampler.SCHEDULERS else "normal"
         text = selection.explain()
-        info = {**selection.to_dict(), "analysis": analysis}
+        info = SelectionPayload(**selection.to_dict(), analysis=analysis)
         ranked = sorted(selection.scores.items(), key=lambda item: -item[1])
         candidates = "\n".join(f"{score:6.2f}  {name}" for name, score in ranked[:15])
         return io.NodeOutput(

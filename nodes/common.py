@@ -18,6 +18,7 @@ from comfy_api.latest import io
 
 from ..services.library.scan import Library, fingerprint, remember_listings, scan, stale, sweep
 from ..services.online.session import CIVITAI_HOSTS
+from ..services.recommend.checkpoint import SelectionDict
 from ..services.recommend.feedback import record_from_image
 from ..services.server.request_body import MAX_BODY_BYTES, parse_object
 from ..services.server.request_guard import refusal
@@ -29,6 +30,13 @@ Analysis = io.Custom("IG_ANALYSIS")
 Selection = io.Custom("IG_SELECTION")
 LoraPlan = io.Custom("IG_LORA_PLAN")
 GenerationInfo = io.Custom("IG_GENERATION_INFO")
+
+
+class SelectionPayload(SelectionDict, total=False):
+    """What an IG_SELECTION socket carries: the selection (IG_LORA_PLAN's is a LoraPlanDict), with the analysis
+    it was chosen for."""
+
+    analysis: dict[str, Any]
 
 
 def library_folders() -> dict[str, list[Path]]:

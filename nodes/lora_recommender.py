@@ -15,6 +15,7 @@ from .common import (
     Analysis,
     LoraPlan,
     Selection,
+    SelectionPayload,
     apply_loras,
     cache_dir,
     encode,
@@ -64,7 +65,7 @@ class LoRARecommender(io.ComfyNode):
         return f"{library_signature()}|{FeedbackStore(cache_dir()).version()}"
 
     @classmethod
-    def execute(cls, model: Any, clip: Any, analysis: dict[str, Any], selection: dict[str, Any], max_loras: int = 3,
+    def execute(cls, model: Any, clip: Any, analysis: dict[str, Any], selection: SelectionPayload, max_loras: int = 3,
                 weight_scale: float = 1.0, pinned_loras: str = "", excluded_loras: str = "") -> io.NodeOutput:
         parsed = PromptAnalysis.from_dict(analysis)
         library = load_library()

@@ -18,9 +18,20 @@ from ..services.online.lookups import FetchOptions, FetchReport, FetchTarget, fe
 from ..services.online.session import CIVITAI_HOSTS, OnlineSettings, SettingsError, settings_for
 from ..services.online.updates import check_updates as check_for_updates
 from ..services.online.updates import known_on_civitai, summary_lines
+from ..services.recommend.loras import LoraPlanDict
 from ..services.records.chosen_models import collect_generation_info
 from ..services.server.settings import read_settings, settings_file
-from .common import CATEGORY, GenerationInfo, LoraPlan, Selection, cache_dir, full_path, library_signature, load_library
+from .common import (
+    CATEGORY,
+    GenerationInfo,
+    LoraPlan,
+    Selection,
+    SelectionPayload,
+    cache_dir,
+    full_path,
+    library_signature,
+    load_library,
+)
 
 SCOPES = ("selection", "model", "checkpoints", "loras", "vae", "library")
 NO_MODEL = "none"
@@ -44,7 +55,7 @@ def preview_level() -> int:
     return LEVELS.get(read_settings(settings_file(folder_paths.get_user_directory())).store_previews, 0)
 
 
-def targets_for(scope: str, selection: dict[str, Any] | None, lora_plan: dict[str, Any] | None, model: str) -> list[FetchTarget]:
+def targets_for(scope: str, selection: SelectionPayload | None, lora_plan: LoraPlanDict | None, model: str) -> list[FetchTarget]:
     """What a scope covers, resolved only through ComfyUI's model folders."""
     if scope in ("selection", "model"):
         if scope == "selection":
@@ -52,7 +63,7 @@ def targets_for(scope: str, selection: dict[str, Any] | None, lora_plan: dict[st
                 raise ValueError("Metadata Fetcher: connect a selection, or choose another scope (a model, a folder "
                                  "kind or the library).")
             named = [("checkpoints", selection["checkpoint"])]
-            named += [("loras", lora["name"]) for lora in (lora_plan or {}).get("loras", [])]
+            named += [("loras", lora["name"]) for lora in (lora_plan["loras"] if lora_plan else [])]
         else:
             kind, _, name = model.partition("/")
             if model == NO_MODEL or kind not in KINDS or name not in folder_paths.get_filename_list(kind):
@@ -95,7 +106,7 @@ def updates_text(report: FetchReport, settings: OnlineSettings | None) -> str:
     return "\n".join(summary_lines(check_for_updates(known, settings)))
 
 
-def trigger_words(report: FetchReport, selection: dict[str, Any] | None, lora_plan: dict[str, Any] | None, scope: str) -> str:
+def trigger_words(report: FetchReport, selection: SelectionPayload | None, lora_plan: LoraPlanDict | None, scope: str) -> str:
     """Trigger words of the models in a selection or model scope (empty for folder scopes)."""
     if scope not in ("selection", "model"):
         return ""
@@ -157,8 +168,8 @@ class MetadataFetcher(io.ComfyNode):
     @classmethod
     def execute(
         cls,
-        selection: dict[str, Any] | None = None,
-        lora_plan: dict[str, Any] | None = None,
+        selection: SelectionPayload | None = None,
+        lora_plan: LoraPlanDict | None = None,
         scope: str = "selection",
         model: str = NO_MODEL,
         online_lookup: bool = False,
@@ -172,7 +183,7 @@ class MetadataFetcher(io.ComfyNode):
         if selection:
             library = load_library()
             files = [("checkpoints", selection["checkpoint"])]
-            files += [("loras", lora["name"]) for lora in (lora_plan or {}).get("loras", [])]
+            files += [("loras", lora["name"]) for lora in (lora_plan["loras"] if lora_plan else [])]
             paths = {name: full_path(kind, name) for kind, name in files}
             info, text = collect_generation_info(
                 selection, lora_plan, library, paths, HashCache(cache_dir()),

@@ -5,6 +5,7 @@ from typing import Any
 from comfy_api.latest import io
 from comfy_execution.graph_utils import ExecutionBlocker
 
+from ..services.recommend.loras import LoraPlanDict
 from ..services.records.variations import (
     MAX_CFG,
     MAX_COUNT,
@@ -67,7 +68,7 @@ class Variations(io.ComfyNode):
     @classmethod
     def execute(cls, strategy: str, count: int, seed: int, steps: int, cfg: float, steps_spread: int = 4,
                 cfg_spread: float = 1.0, weight_spread: float = 0.25, model: Any = None, clip: Any = None,
-                lora_plan: dict[str, Any] | None = None) -> io.NodeOutput:
+                lora_plan: LoraPlanDict | None = None) -> io.NodeOutput:
         settings = VariationSettings(strategy, count, seed, steps, cfg, steps_spread, cfg_spread, weight_spread)
         try:
             variants = expand(settings)
@@ -92,7 +93,7 @@ class Variations(io.ComfyNode):
                              models, positives, negatives, text, ui={"text": [text]})
 
 
-def _apply(model: Any, clip: Any, plan: dict[str, Any], variant: Variant) -> tuple[Any, Any, Any]:
+def _apply(model: Any, clip: Any, plan: LoraPlanDict, variant: Variant) -> tuple[Any, Any, Any]:
     """The variant's model with the plan's LoRAs at its weights, and the plan's prompts encoded with its CLIP,
     through ComfyUI's own LoraLoader and CLIPTextEncode as the LoRA Recommender does."""
     weights = [(lora["name"], variant.lora_weight(float(lora["weight"]))) for lora in plan.get("loras", [])]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from ..library.entries import ModelEntry
 from ..library.scan import Library
@@ -46,6 +46,18 @@ class SelectionError(ValueError):
     """Nothing usable to choose from; the message says what to do."""
 
 
+class SelectionDict(TypedDict):
+    """A selection as the nodes pass it on (`Selection.to_dict`)."""
+
+    checkpoint: str
+    base_model: str | None
+    family: str
+    vae: str | None
+    parameters: dict[str, Any]
+    scores: dict[str, float]
+    reasons: list[str]
+
+
 @dataclass
 class Selection:
     checkpoint: str
@@ -60,8 +72,8 @@ class Selection:
     def score(self) -> float:
         return self.scores.get(self.checkpoint, 0.0)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> SelectionDict:
+        return cast(SelectionDict, asdict(self))
 
     def explain(self) -> str:
         p = self.parameters

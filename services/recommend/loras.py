@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from ..library.entries import ModelEntry
 from ..library.scan import Library
@@ -67,6 +67,28 @@ class PlannedLora:
     source: LoraSource = LoraSource.MATCHED
 
 
+class PlannedLoraDict(TypedDict):
+    name: str
+    weight: float
+    score: float
+    trigger_words: list[str]
+    reason: str
+    base_model: str | None
+    source: LoraSource
+
+
+class LoraPlanDict(TypedDict):
+    """A LoRA plan as the nodes pass it on (`LoraPlan.to_dict`)."""
+
+    loras: list[PlannedLoraDict]
+    positive_prompt: str
+    negative_prompt: str
+    rejected: dict[str, str]
+    reasons: list[str]
+    candidates: list[dict[str, Any]]
+    incompatible: list[str]
+
+
 @dataclass
 class LoraPlan:
     loras: list[PlannedLora]
@@ -75,9 +97,10 @@ class LoraPlan:
     rejected: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     candidates: list[dict[str, Any]] = field(default_factory=list)  # ranked, for assisted mode
+    incompatible: list[str] = field(default_factory=list)  # matches made for another base model
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> LoraPlanDict:
+        return cast(LoraPlanDict, asdict(self))
 
     def explain(self) -> str:
         if self.loras:
@@ -85,9 +108,8 @@ class LoraPlan:
             lines += [f"- {p.name}: {p.reason}" for p in self.loras]
         else:
             lines = ["LoRAs: none fits this prompt."]
-        incompatible = [n for n, why in self.rejected.items() if why.startswith("incompatible")]
-        if incompatible:
-            lines.append(f"Left out {len(incompatible)} LoRA(s) made for another base model.")
+        if self.incompatible:
+            lines.append(f"Left out {len(self.incompatible)} LoRA(s) made for another base model.")
         return "\n".join(lines + self.reasons)
 
 
@@ -471,6 +493,7 @@ def plan_loras(
     keys = PromptKeys.of(analysis)
     leans = leans or {}
     rejected: dict[str, str] = {}
+    incompatible: list[str] = []
     chosen: list[tuple[PlannedLora, ModelEntry]] = []
     reasons: list[str] = []
     asked: list[tuple[str, float | None, LoraSource]] = [(u.name, u.weight, LoraSource.PROMPT)
@@ -503,6 +526,7 @@ def plan_loras(
             continue
         if entry.family != family or family == "unknown":
             rejected[entry.name] = f"incompatible: made for {entry.base_model or 'an unknown base'}"
+            incompatible.append(entry.name)
             continue
         if adjusted < MIN_SCORE:
             rejected[entry.name] = lean.describe() if lean else "weak match"
@@ -537,7 +561,7 @@ def plan_loras(
     positive = add_trigger_words(analysis.clean_prompt, planned)
     if not analysis.negative_prompt.strip() and analysis.suggested_negative:
         reasons.append(f"Negative prompt suggested for {analysis.style}: {analysis.suggested_negative}.")
-    return LoraPlan(planned, positive, analysis.negative_or_suggested, rejected, reasons, candidates[:20])
+    return LoraPlan(planned, positive, analysis.negative_or_suggested, rejected, reasons, candidates[:20], incompatible)
 
 
 MIN_GROUP_SHARE = 0.5

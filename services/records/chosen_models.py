@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..library.hashing import HashCache
@@ -11,8 +11,8 @@ from ..library.scan import Library
 
 
 def collect_generation_info(
-    selection: dict[str, Any],
-    lora_plan: dict[str, Any] | None,
+    selection: Mapping[str, Any],
+    lora_plan: Mapping[str, Any] | None,
     library: Library,
     paths: dict[str, str],
     cache: HashCache,
