@@ -16,7 +16,7 @@ import nodes as comfy_nodes
 from aiohttp import web
 from comfy_api.latest import io
 
-from ..services.library.scan import Library, fingerprint, remember_listings, scan, stale, sweep
+from ..services.library.scan import Library, ScanState, fingerprint, remember_listings, scan, stale, sweep
 from ..services.online.session import CIVITAI_HOSTS
 from ..services.recommend.checkpoint import SelectionDict
 from ..services.recommend.feedback import record_from_image
@@ -84,13 +84,14 @@ def server_events() -> Notify | None:
 
 PREFIX = "/intelligent-generation"  # every route of the pack, also under /api (the frontend's fetchApi)
 _sweeper: list[threading.Thread] = []
+SCANS = ScanState()  # what this server knows of its model folders between queued prompts (library/scan.py)
 
 
 def load_library() -> Library:
     """The indexed library: a stat per model folder when nothing changed (services/library/folder_watch.py)."""
     _start_sweeper()
-    remember_listings(cache_dir())  # the files a prompt uses are checked (reloaded_if_stale), the rest swept
-    return scan(library_folders(), cache_dir())
+    remember_listings(cache_dir(), SCANS)  # the files a prompt uses are checked (reloaded_if_stale), the rest swept
+    return scan(library_folders(), cache_dir(), SCANS)
 
 
 def reloaded_if_stale(library: Library, used: list[tuple[str, str | None]]) -> Library | None:
@@ -112,7 +113,7 @@ def _start_sweeper() -> None:
         while True:
             time.sleep(SWEEP_S)
             try:
-                sweep(library_folders())
+                sweep(library_folders(), SCANS)
             except Exception:  # noqa: BLE001 (a sweep that fails waits for the next; the queue is unaffected)
                 log.exception("Intelligent Generation: the model folder sweep failed")
 
@@ -134,8 +135,8 @@ def library_signature() -> str:
     """Changes whenever a model file or its sidecar is added, removed or renamed, or our records change: a
     stat per folder, from the scan's own change tracking (a file rewritten in place shows at the next sweep).
     Short and telling nothing: ComfyUI stores it in the prompt, which is embedded in every saved image."""
-    remember_listings(cache_dir())
-    return fingerprint(library_folders(), cache_dir())
+    remember_listings(cache_dir(), SCANS)
+    return fingerprint(library_folders(), cache_dir(), SCANS)
 
 
 def pack_settings() -> PackSettings:

@@ -52,6 +52,10 @@ class Library:
     # Where search documents made before are kept (index.IndexCache), and each LoRA entry's row in it by
     # identity: (index key, signature).
     stored: tuple[IndexCache, dict[int, tuple[str, str]]] | None = field(default=None, repr=False, compare=False)
+    # The process state that scanned it (its folders' listings, the search documents to reuse), or PROCESS's.
+    state: ScanState | None = field(default=None, repr=False, compare=False)
+    # Facts read from the whole library once, by name (the characters' first names): never cleared.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def of_kind(self, kind: str) -> list[ModelEntry]:
         return self._by_kind.get(kind, [])
@@ -91,12 +95,12 @@ class Library:
     def _lora_search(self) -> tuple[Any, list[Any]]:
         from .search import Document, SearchIndex
 
-        global _documents
+        state = self.state or PROCESS
         loras = self.of_kind("loras")
         docs: list[Any] = []
         missing: list[int] = []
         for i, e in enumerate(loras):
-            hit = _documents.get(id(e))
+            hit = state.documents.get(id(e))
             if ("loras", e.name) in self.copies:  # found through the file it copies, never on its own
                 docs.append(Document({}))
             elif hit is not None and hit[0] is e:
@@ -107,7 +111,8 @@ class Library:
         for i, doc in zip(missing, self._stored_or_made([loras[i] for i in missing]), strict=True):
             docs[i] = doc
         # Only this library's: the entries of older scans are let go.
-        _documents = {id(e): (e, doc) for e, doc in zip(loras, docs, strict=True) if ("loras", e.name) not in self.copies}
+        state.documents = {id(e): (e, doc) for e, doc in zip(loras, docs, strict=True)
+                           if ("loras", e.name) not in self.copies}
         return SearchIndex.build(docs), docs
 
     def _stored_or_made(self, entries: list[ModelEntry]) -> list[Any]:
@@ -175,11 +180,6 @@ def _mostly_detail(entry: ModelEntry) -> bool:
     return not own or sum(w in DETAIL_WORDS for w in own) >= MIN_DETAIL_SHARE * len(own)
 
 
-# The last search's documents by entry: a rescan reuses the entries of unchanged files, and with them their
-# documents, so after one file changed the search index is rebuilt from documents (a tenth of the cost).
-_documents: dict[int, tuple[ModelEntry, Any]] = {}
-
-
 @lru_cache(maxsize=1)
 def _document_version() -> str:
     """Stored documents are used only by the code that made them: a change to how words are read (these modules,
@@ -232,36 +232,52 @@ def folders_under(models_root: str | Path) -> dict[str, list[Path]]:
     }
 
 
-# Per process (a ComfyUI server rescans at every queue): the last scan, to skip reading the index again, and
-# each model directory's listing, to skip listing an unchanged one.
-_last_scan: dict[str, tuple[str, dict[str, tuple[str, ModelEntry]], Library]] = {}
+class ScanState:
+    """What a process knows of its model folders between scans (a ComfyUI server rescans at every queue): each
+    folder's listing, to skip listing an unchanged one (folder_watch); the last scan per folders and cache, to
+    skip reading the index again; the last search's documents by entry, so that after one file changed the
+    search index is rebuilt from documents (a tenth of the cost); and the caches whose saved listings it started
+    from. ComfyUI's server holds its own (nodes/common.py); the command line and the tests use PROCESS."""
+
+    def __init__(self) -> None:
+        self.watch = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES + PREVIEW_SUFFIXES, ENTRY_VERSION)
+        self.last_scan: dict[str, tuple[str, dict[str, tuple[str, ModelEntry]], Library]] = {}
+        self.documents: dict[int, tuple[ModelEntry, Any]] = {}
+        self.remembered: set[str] = set()
+
+    def forget(self) -> None:
+        """As a new process would start: nothing known."""
+        self.last_scan.clear()
+        self.documents.clear()
+        self.remembered.clear()
+        self.watch.forget()
 
 
-WATCH = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES + PREVIEW_SUFFIXES, ENTRY_VERSION)
+PROCESS = ScanState()
 
 
-def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> Library:
+def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None, state: ScanState = PROCESS) -> Library:
     """Index the folders; with a cache folder, unchanged files are not read again (see library/index.py).
 
     Within one process, a rescan reuses the entries of the previous scan for unchanged files:
     it costs a stat of each file plus describing what changed.
     """
     with paused_gc():
-        return _scan(folders, cache_dir)
+        return _scan(folders, cache_dir, state)
 
 
-def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Library:
+def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None, state: ScanState) -> Library:
     from .index import IndexCache
 
     memo_key = f"{cache_dir}|{sorted(folders.items())}"
-    stamp = fingerprint(folders, cache_dir)  # a metadata fetch refreshes the library too (our records)
-    previous = _last_scan.get(memo_key) if cache_dir else None
+    stamp = fingerprint(folders, cache_dir, state)  # a metadata fetch refreshes the library too (our records)
+    previous = state.last_scan.get(memo_key) if cache_dir else None
     if previous and previous[0] == stamp:
         return previous[2]  # no folder changed: a stat per folder, whatever the number of files
-    listing = [(kind, model_files(Path(folder))) for kind, paths in folders.items() for folder in paths]
+    listing = [(kind, model_files(Path(folder), state=state)) for kind, paths in folders.items() for folder in paths]
     cache = IndexCache(Path(cache_dir)) if cache_dir else None
     if cache:
-        cache.store_listings({key: saved.to_json() for key, saved in WATCH.unsaved().items()})
+        cache.store_listings({key: saved.to_json() for key, saved in state.watch.unsaved().items()})
     known = previous[1] if previous else cache.load() if cache else {}
     from .workers import describe_many
 
@@ -307,9 +323,9 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None) -> Libra
         hashed = read_cache(cache_dir)
         entries = with_records(entries, Path(cache_dir), hashed)
         copies = copy_names(known_copies(entries, hashed))
-    library = Library(entries, copies, stored=(cache, rows) if cache else None)
+    library = Library(entries, copies, stored=(cache, rows) if cache else None, state=state)
     if cache_dir:
-        _last_scan[memo_key] = (stamp, current, library)
+        state.last_scan[memo_key] = (stamp, current, library)
     return library
 
 
@@ -324,49 +340,44 @@ def _cache_stamp(cache_dir: str | Path | None) -> str:
     return ".".join(stamps)
 
 
-def model_files(folder: Path, full: bool = False) -> list[ModelFile]:
+def model_files(folder: Path, full: bool = False, state: ScanState = PROCESS) -> list[ModelFile]:
     """(path, ComfyUI name, signature, sidecar file names, size) of every model file under folder.
 
     The signature changes when the file or one of its sidecars changes. Symbolic links are followed, but a
     folder already visited (a link loop) is skipped. Unchanged directories are not listed again (folder_watch);
     `full` stats every file, for changes made in place.
     """
-    return WATCH.files(str(folder), full)
+    return state.watch.files(str(folder), full)
 
 
-_remembered: set[str] = set()
-
-
-def remember_listings(cache_dir: str | Path) -> None:
+def remember_listings(cache_dir: str | Path, state: ScanState = PROCESS) -> None:
     """Start from the folder listings an earlier process saved in `cache_dir`: a new process then lists only
     the directories that changed since (not a stat of every file). For callers that check the files they are
     about to use (`stale`) and leave the rest to `sweep`: a file rewritten in place shows only so."""
     from .folder_watch import Listing
     from .index import IndexCache
 
-    if str(cache_dir) in _remembered:
+    if str(cache_dir) in state.remembered:
         return
-    _remembered.add(str(cache_dir))
+    state.remembered.add(str(cache_dir))
     saved = IndexCache(Path(cache_dir)).listings()
-    WATCH.remember({key: listing for key, text in saved.items() if (listing := Listing.from_json(text))})
+    state.watch.remember({key: listing for key, text in saved.items() if (listing := Listing.from_json(text))})
 
 
-def forget_scans() -> None:
+def forget_scans(state: ScanState = PROCESS) -> None:
     """As after a restart: the next scan reads the folders and the index on disk anew."""
-    _last_scan.clear()
-    _documents.clear()
-    _remembered.clear()
-    WATCH.forget()
+    state.forget()
 
 
-def sweep(folders: dict[str, list[Path]]) -> int:
+def sweep(folders: dict[str, list[Path]], state: ScanState = PROCESS) -> int:
     """Every file's stat again (a file rewritten in place shows only so); the generation after it."""
-    return WATCH.sweep([str(folder) for paths in folders.values() for folder in paths])
+    return state.watch.sweep([str(folder) for paths in folders.values() for folder in paths])
 
 
-def fingerprint(folders: dict[str, list[Path]], cache_dir: str | Path | None = None) -> str:
+def fingerprint(folders: dict[str, list[Path]], cache_dir: str | Path | None = None,
+                state: ScanState = PROCESS) -> str:
     """Changes whenever a model folder's files change, or our records or the hash cache do; a stat per folder."""
-    generation = WATCH.stamp([str(folder) for paths in folders.values() for folder in paths])
+    generation = state.watch.stamp([str(folder) for paths in folders.values() for folder in paths])
     return f"{generation}.{_cache_stamp(cache_dir)}"
 
 
@@ -374,4 +385,4 @@ def stale(library: Library, used: list[tuple[str, str]]) -> list[str]:
     """The names among `used` ((kind, name) the prompt is about to use) whose files changed in place since
     the library read them; the next scan reads them again."""
     paths = {entry.path: entry.name for kind, name in used if (entry := library.find(kind, name)) is not None}
-    return [paths[p] for p in WATCH.verify(list(paths))]
+    return [paths[p] for p in (library.state or PROCESS).watch.verify(list(paths))]

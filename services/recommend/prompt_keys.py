@@ -4,7 +4,6 @@ whole name, or by a first name written as a name."""
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,17 +87,13 @@ def name_words(library: Library, keys: PromptKeys) -> set[str]:
     return keys.capitalised | opening
 
 
-_first_names_of: dict[int, tuple[weakref.ref[Library], frozenset[str]]] = {}
-
-
 def characters_first_names(library: Library) -> frozenset[str]:
     """Every character LoRA's first names, once per library: a prompt's lower-case words are asked against it."""
-    known = _first_names_of.get(id(library))
-    if known is None or known[0]() is not library:
-        names = frozenset(n for e in library.of_kind("loras") if e.category == "character" for n in first_names(e))
-        _first_names_of.clear()  # one library at a time: the last scan's
-        known = _first_names_of[id(library)] = (weakref.ref(library), names)
-    return known[1]
+    known = library.derived.get("first names")
+    if not isinstance(known, frozenset):
+        known = library.derived["first names"] = frozenset(
+            n for e in library.of_kind("loras") if e.category == "character" for n in first_names(e))
+    return known
 
 
 ORDINARY_FIELDS = frozenset({"title", "tags", "concepts", "description"})  # prose, not a trigger or caption token

@@ -13,7 +13,7 @@ from model_files import SD15_LORA, write_safetensors
 
 from services.library import folder_watch
 from services.library import scan as library
-from services.library.scan import fingerprint, folders_under, remember_listings, scan, stale, sweep
+from services.library.scan import ScanState, fingerprint, folders_under, remember_listings, scan, stale, sweep
 
 
 def age(*roots: Path) -> None:
@@ -139,3 +139,16 @@ def test_a_restart_lists_only_the_folders_that_changed_and_checks_the_files_it_u
     listed.clear()
     scan(folders, cache)
     assert set(listed) >= {str(models_root / "loras"), str(models_root / "checkpoints")}
+
+
+def test_each_scan_state_is_its_own(models_root: Path, tmp_path: Path, listed: list[str]) -> None:
+    """The server keeps its own ScanState (nodes/common.py): forgetting the process's leaves the server's
+    memory of its folders and last scan as it was, and the other way round."""
+    folders, cache = folders_under(models_root), tmp_path / "cache"
+    age(models_root)
+    server = ScanState()
+    first = scan(folders, cache, server)
+    library.forget_scans()  # the process's state only
+    listed.clear()
+    assert scan(folders, cache, server) is first and listed == []
+    assert scan(folders, cache) is not first and listed  # the process's state starts from nothing
