@@ -49,8 +49,6 @@ def folder_label(kind: str, index: int, count: int) -> str:
     return f"ComfyUI's {kind} folder" + (f" #{index} (of {count})" if count > 1 else "")
 
 
-
-
 class ProgressRelay:
     """Progress to the node's bar and, once per percent, as a server event for the web UI."""
 

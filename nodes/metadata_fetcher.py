@@ -55,7 +55,8 @@ def preview_level() -> int:
     return LEVELS.get(read_settings(settings_file(folder_paths.get_user_directory())).store_previews, 0)
 
 
-def targets_for(scope: str, selection: SelectionPayload | None, lora_plan: LoraPlanDict | None, model: str) -> list[FetchTarget]:
+def targets_for(scope: str, selection: SelectionPayload | None, lora_plan: LoraPlanDict | None,
+                model: str) -> list[FetchTarget]:
     """What a scope covers, resolved only through ComfyUI's model folders."""
     if scope in ("selection", "model"):
         if scope == "selection":
@@ -106,7 +107,8 @@ def updates_text(report: FetchReport, settings: OnlineSettings | None) -> str:
     return "\n".join(summary_lines(check_for_updates(known, settings)))
 
 
-def trigger_words(report: FetchReport, selection: SelectionPayload | None, lora_plan: LoraPlanDict | None, scope: str) -> str:
+def trigger_words(report: FetchReport, selection: SelectionPayload | None, lora_plan: LoraPlanDict | None,
+                  scope: str) -> str:
     """Trigger words of the models in a selection or model scope (empty for folder scopes)."""
     if scope not in ("selection", "model"):
         return ""

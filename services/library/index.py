@@ -109,7 +109,6 @@ class IndexCache:
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: could not save the search documents: %s", exc)
 
-
     def listings(self) -> dict[tuple[str, str], str]:
         """The model folders' saved listings ((root, folder) -> JSON, see folder_watch)."""
         try:

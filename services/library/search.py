@@ -447,8 +447,8 @@ def word_frequency(word: str) -> float:
     return float(max(zipf(word, language, wordlist="small") for language in ("en", "es")))
 
 
-def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float], foreign: bool = False,
-           surface: Mapping[str, str] | None = None) -> bool:
+def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, float], foreign: bool,
+           surface: Mapping[str, str]) -> bool:
     """The decision's second half (see the module's docstring): the words the LoRA names itself by carry
     it, and more than one accidental word does. In a `foreign` prompt (mostly not English, see
     `foreign_words`) the rest of an English document cannot agree: one rare word it names itself by in two of
@@ -469,7 +469,7 @@ def agrees(hit: Hit, document: Document, index: SearchIndex, query: dict[str, fl
         # A name, or a word of the prompt's language the LoRA names itself by ("Biblioteca Catenata"): it means
         # there what it means in the prompt; not a word English writes too ("luna": the moon, not "Luna Moth").
         return True
-    if surface is not None and any(evidence[t] >= MIN_IDENTITY and len(IDENTITY & set(hit.matched[t])) >= 2
-                                   and _rare(surface.get(t, t), foreign) for t in named):
+    if any(evidence[t] >= MIN_IDENTITY and len(IDENTITY & set(hit.matched[t])) >= 2
+           and _rare(surface.get(t, t), foreign) for t in named):
         return True  # a word no everyday language writes has one meaning: an astrolabe, tempera, a mandrake
     return sum(support.values()) >= 2 * MIN_IDENTITY  # one word of its own, and its description tells of the same scene

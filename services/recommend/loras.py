@@ -576,8 +576,10 @@ def _best_of_group(first: Match, matches: list[Match], family: str, base_model: 
     leans = leans or {}
     same = [m for m in matches if m.group == first.group and m.entry.family == family and m.entry.usable] or [first]
     top = max(m.score for m in same)
-    if first.entry.category != "character":  # versions of one character are all her, however thinly described
-        same = [m for m in same if m.score >= MIN_GROUP_SHARE * top]  # a far stronger match is the more exact concept
+    # A character's versions are all her, however thinly described; elsewhere a far stronger match is the more
+    # exact concept.
+    if not any(m.entry.category == "character" for m in same):
+        same = [m for m in same if m.score >= MIN_GROUP_SHARE * top]
     own_name = fold(first.group).strip()
 
     def lean(m: Match) -> float:

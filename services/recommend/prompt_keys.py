@@ -9,7 +9,7 @@ from typing import Any
 
 from ..library.entries import ModelEntry
 from ..library.scan import Library
-from ..library.search import PHRASE_JOIN
+from ..library.search import COMMON, EVERYDAY, PHRASE_JOIN, Hit, stem, word_frequency
 from ..text.vocabulary import FLAT_MEDIA, GENERIC, concepts_in, content_words, fold, split_camel, words_in
 from .analysis import PromptAnalysis
 
@@ -51,8 +51,6 @@ def capitalised_words(prompt: str) -> tuple[set[str], set[str]]:
     and "Yuna sitting alone on a train"). An opening word that is no everyday word at all ("Isolde kneeling")
     is a name wherever it stands. Never a word of a longer name ("Kurone Mimi" is her, not a Mimi), unless the
     rest of it is everyday words, as titles are ("Brother Anselm", "Captain Reyes")."""
-    from ..library.search import COMMON, EVERYDAY, word_frequency
-
     inside: set[str] = set()
     leading: set[str] = set()
     for run in _NAME_RUN.finditer(prompt):
@@ -76,8 +74,6 @@ def name_words(library: Library, keys: PromptKeys) -> set[str]:
     when no LoRA but a character writes it in its title, tags or description ("Rose garden at dawn" is about
     roses in a library with a rose LoRA), or only as the first word of its own title ("sayo pony v2", a
     character LoRA without tags)."""
-    from ..library.search import stem
-
     index, _documents = library.lora_search
     loras = library.of_kind("loras")
     known = characters_first_names(library)  # only a character's first name can be one (and is cheap to ask)
@@ -103,8 +99,6 @@ def first_names(entry: ModelEntry) -> set[str]:
     """A character's first name, from its title ("Marisol Vega (OC) IL" -> "marisol"); behind a first word that
     everyday language writes ("Madame Ottilie Vance", "Mira Voss") the next one too, as either may be what the
     prompt calls her."""
-    from ..library.search import EVERYDAY, word_frequency
-
     words = [w for w in content_words(fold(split_camel(entry.title)).split()) if w not in GENERIC]
     if not words or len(words[0]) <= 2:
         return set()
@@ -116,8 +110,6 @@ def first_names(entry: ModelEntry) -> set[str]:
 def named_characters(library: Library, keys: PromptKeys, index: Any, searched: set[int]) -> list[Any]:
     """Characters whose first name the prompt writes as a name, where the search's scores left them out: a
     first name common in everyday language ("Mira") scores low, and written as a name it is still hers."""
-    from ..library.search import Hit, stem
-
     loras = library.of_kind("loras")
     found = []
     for word in sorted(name_words(library, keys)):
@@ -142,8 +134,6 @@ def named_by_first_name(entry: ModelEntry, keys: PromptKeys, library: Library, h
     """Her first name written as a name. Opening a sentence, a capital is no proof ("Mira el acantilado": look
     at the cliff): there the prompt must also speak of her otherwise ("Yuna sitting alone on a train, school
     bag" beside her captions' "school uniform")."""
-    from ..library.search import stem
-
     names = first_names(entry) & name_words(library, keys) if entry.category == "character" else set()
     if not names:
         return False
