@@ -180,6 +180,8 @@ def main() -> int:
                 library = run()
                 seconds.append(time.perf_counter() - t0)
                 count, ok = len(library.entries), ok and seen(library)
+            if not seconds:
+                return
             median = statistics.median(seconds)
             verdict = "PASS" if median <= target and ok else "FAIL"
             print(f"{label}: median {median * 1000:.1f} ms over {runs} runs (min {min(seconds) * 1000:.1f}, "

@@ -270,7 +270,7 @@ def with_records(entries: list[ModelEntry], cache_dir: Path, known: dict[str, An
             sha = still_current(entry.path, cached)
             record = load_record(cache_dir, sha) if sha else None
         if record and record.get("status") == "found":
-            entry = ModelEntry.from_dict(dict(entry.__dict__, sources=list(entry.sources),
+            entry = ModelEntry.from_dict(dict(entry.to_dict(), sources=list(entry.sources),
                                               problems=list(entry.problems)))
             apply_info(entry, our_record(record))
             _settle_family(entry, entry.family)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import base_model as bases
-
-if TYPE_CHECKING:
-    pass  # which imports this module
-
 
 KINDS = ("checkpoints", "loras", "vae")
 
@@ -77,7 +74,7 @@ class ModelEntry:
         return bool(self.sources)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)  # fields hold only JSON types; asdict's deep copy is slow at 10,000 entries
+        return {name: getattr(self, name) for name in _FIELDS}  # JSON types only; asdict's deep copy is slow
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelEntry:
@@ -87,11 +84,78 @@ class ModelEntry:
 
 _FIELDS = tuple(f.name for f in fields(ModelEntry))
 
+# What a scan and a recommendation read of every LoRA at once (its kind, family, category, title...); the rest
+# (tags, descriptions, captions, derived keys) only of the few a prompt's search finds.
+LIGHT = ("kind", "name", "path", "size", "base_model", "family", "title", "category", "popularity",
+         "trigger_guessed", "unreadable", "embedded_hash")
+HEAVY = tuple(name for name in _FIELDS if name not in LIGHT)
+
 
 def entry_values(entry: ModelEntry) -> list[Any]:
     """The entry's field values in declaration order: ModelEntry(*values) rebuilds it."""
-    values = entry.__dict__
-    return [values[name] for name in _FIELDS]
+    return [getattr(entry, name) for name in _FIELDS]
+
+
+def light_values(entry: ModelEntry) -> list[Any]:
+    return [getattr(entry, name) for name in LIGHT]
+
+
+def heavy_text(entry: ModelEntry) -> str:
+    return json.dumps([getattr(entry, name) for name in HEAVY])
+
+
+class StoredEntry(ModelEntry):
+    """An entry read back from the library index: its LIGHT fields at once, the rest decoded from its stored
+    text when first read. A library of 100,000 LoRAs then starts without decoding 100,000 descriptions and
+    holds one string per LoRA instead of some forty objects. A copy (dataclasses.replace) is a whole entry."""
+
+    @classmethod
+    def stored(cls, light: tuple[Any, ...], heavy: str) -> StoredEntry:
+        entry = cls.__new__(cls)
+        entry.__dict__.update(zip(LIGHT, light, strict=True))
+        entry.__dict__["_heavy"] = heavy
+        return entry
+
+    def decode(self) -> None:
+        values = self.__dict__
+        text = values.pop("_heavy", None)
+        if text is None:
+            return
+        try:
+            decoded = json.loads(text)
+            if not isinstance(decoded, list) or len(decoded) != len(HEAVY):
+                raise ValueError("not an entry of this version")
+        except ValueError:  # a damaged row: the file's name and kind still stand, its metadata is read again
+            values.update((f.name, f.default_factory() if callable(f.default_factory) else f.default)
+                          for f in fields(ModelEntry) if f.name in HEAVY)
+            values["problems"] = ["its entry in the library index is damaged: Refresh reads the file again"]
+            return
+        values.update(zip(HEAVY, decoded, strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelEntry):
+            return NotImplemented
+        return entry_values(self) == entry_values(other)
+
+    __hash__ = None  # type: ignore[assignment]  # as ModelEntry's: mutable, compared by value
+
+
+class _Decoded:
+    """A HEAVY field of a StoredEntry: read from the instance once decoded (an instance value shadows this
+    descriptor, so a decoded entry reads its fields at plain attribute speed)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, entry: StoredEntry | None, owner: type | None = None) -> Any:
+        if entry is None:
+            return self
+        entry.decode()
+        return entry.__dict__[self.name]
+
+
+for _name in HEAVY:
+    setattr(StoredEntry, _name, _Decoded(_name))
 
 
 def file_stem(name: str) -> str:

@@ -13,18 +13,29 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-ModelFile = tuple[str, str, str, frozenset[str], int]  # path, ComfyUI name, signature, sidecar names, size
+# path, ComfyUI name, signature, the suffixes of the sidecars beside it (".civitai.info": shared strings, not
+# a name per file), size
+ModelFile = tuple[str, str, str, tuple[str, ...], int]
 
 
 # A directory changed this recently may change again within the same tick of the file system's clock, leaving
 # its mtime as it was (git's "racy" index entries): its listing is not trusted until it is older than this.
 RACY_NS = 2_000_000_000
+
+LISTING_FORMAT = 2  # saved listings of another format are listed again
+
+
+def sidecar_names(path: str, suffixes: tuple[str, ...]) -> frozenset[str]:
+    """The file names of a model file's sidecars, from their suffixes."""
+    stem = os.path.basename(path).rsplit(".", 1)[0]
+    return frozenset(stem + suffix for suffix in suffixes)
 
 
 @dataclass(frozen=True)
@@ -36,17 +47,23 @@ class Listing:
 
     def to_json(self) -> str:
         return json.dumps([list(self.stamp), list(self.subfolders),
-                           [[path, name, signature, sorted(sidecars), size]
-                            for path, name, signature, sidecars, size in self.files]])
+                           [list(file) for file in self.files], LISTING_FORMAT])
 
     @classmethod
     def from_json(cls, text: str) -> Listing | None:
         """A saved listing, or None when it is not one (an older format, a damaged row)."""
         try:
-            stamp, subfolders, files = json.loads(text)
-            return cls((int(stamp[0]), int(stamp[1]), int(stamp[2])), tuple(str(f) for f in subfolders),
-                       tuple((str(p), str(n), str(sig), frozenset(map(str, side)), int(size))
-                             for p, n, sig, side, size in files))
+            stamp, subfolders, files, form = json.loads(text)
+            if form != LISTING_FORMAT:
+                return None
+            listing = cls((int(stamp[0]), int(stamp[1]), int(stamp[2])), tuple(subfolders),
+                          tuple((p, n, sig, tuple(map(sys.intern, side)), size) for p, n, sig, side, size in files))
+            # Our own rows: their shape is checked, and the types of one file's fields (a damaged row fails
+            # to parse as JSON); converting 100,000 files' fields would cost a warm start a fifth more.
+            if not all(isinstance(f, str) for f in listing.subfolders) or listing.files and not (
+                    all(isinstance(v, str) for v in listing.files[0][:3]) and isinstance(listing.files[0][4], int)):
+                return None
+            return listing
         except (ValueError, TypeError, IndexError):
             return None
 
@@ -112,7 +129,8 @@ class FolderWatch:
                 with self._lock:
                     if listing is None or listing.files != fresh.files or listing.subfolders != fresh.subfolders:
                         self.generation += 1
-                        self._unsaved.add(key)
+                    if listing is None or listing.stamp != fresh.stamp or listing.files != fresh.files:
+                        self._unsaved.add(key)  # a touched folder's new stamp too: else every start lists it again
                     self._listings[key] = fresh
                 listing = fresh
             out.append(listing)
@@ -169,22 +187,22 @@ class FolderWatch:
             except OSError:
                 continue
             stem = item.name.rsplit(".", 1)[0]
-            sidecars = frozenset(stem + suffix for suffix in self.sidecar_suffixes if stem + suffix in items)
+            sidecars = tuple(suffix for suffix in self.sidecar_suffixes if stem + suffix in items)
             name = item.path[len(root) + 1:].replace(os.sep, "/")
-            signature = self._signed(st, [(s, items[s].stat) for s in sidecars])
+            signature = self._signed(st, [(stem + s, items[stem + s].stat) for s in sidecars])
             files.append((item.path, name, signature, sidecars, st.st_size))
         return Listing(stamp, tuple(sorted(subfolders)), tuple(sorted(files, key=lambda f: f[1])),
                         racy=time.time_ns() - stamp[0] < RACY_NS)
 
-    def _signature(self, path: str, sidecars: frozenset[str]) -> str:
+    def _signature(self, path: str, sidecars: tuple[str, ...]) -> str:
         """The signature `_list` would give the file now (its sidecars as listed: a new one shows in the
         directory's mtime)."""
         try:
             st = os.stat(path)
         except OSError:
             return ""
-        folder = os.path.dirname(path)
-        return self._signed(st, [(s, partial(os.stat, os.path.join(folder, s))) for s in sidecars])
+        return self._signed(st, [(name, partial(os.stat, os.path.join(os.path.dirname(path), name)))
+                                 for name in sidecar_names(path, sidecars)])
 
     def _signed(self, st: os.stat_result, sidecars: list[tuple[str, Callable[[], os.stat_result]]]) -> str:
         """Changes when the file or one of its sidecars changes (size and mtime), or the entry format does."""

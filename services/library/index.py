@@ -1,10 +1,9 @@
 """The library index on disk: SQLite (WAL) in the cache folder, one row per model file.
 
-A row holds the file's signature (size, mtime_ns and its sidecars' mtimes) and
-the described entry as a JSON array of its field values, in field order (no keys
-to decode: a start reads 10,000 rows). The signature carries ENTRY_VERSION, so
-rows of another field layout are never decoded. A restart or rescan only stats
-files; a changed file is described again alone.
+A row holds the file's signature (size, mtime_ns and its sidecars' mtimes), the entry's LIGHT fields as
+columns and the rest as a JSON array in field order, decoded only when read (entries.StoredEntry): a start
+reads 100,000 rows without decoding one description. The signature carries ENTRY_VERSION, so rows of another
+field layout are never used. A restart or rescan only stats folders; a changed file is described again alone.
 
 Beside the entries, each LoRA's search document (retrieval.Document), keyed by its row's signature and the
 code that reads words: a new process decodes documents instead of reading every title and description again
@@ -22,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .entries import ModelEntry, entry_values
+from .entries import LIGHT, ModelEntry, StoredEntry, heavy_text, light_values
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,8 @@ class IndexCache:
         db = sqlite3.connect(self.path, timeout=10)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; a crash may lose the last update of a cache
-        db.execute("CREATE TABLE IF NOT EXISTS models (key BLOB PRIMARY KEY, signature TEXT, entry TEXT)")
+        db.execute(f"CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, signature TEXT, {', '.join(LIGHT)}, "
+                   "heavy TEXT, exact TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS documents (key BLOB PRIMARY KEY, stamp TEXT, document TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS listings (root BLOB, folder BLOB, listing TEXT, "
                    "PRIMARY KEY (root, folder))")
@@ -45,18 +45,20 @@ class IndexCache:
     def load(self) -> dict[str, tuple[str, ModelEntry]]:
         try:
             with self._connect() as db:
-                rows = db.execute("SELECT key, signature, entry FROM models").fetchall()
+                _upgrade(db)
+                rows = db.execute(f"SELECT key, signature, {', '.join(LIGHT)}, heavy, exact FROM entries").fetchall()
         except sqlite3.Error as exc:  # a damaged cache is rebuilt, never fatal
             log.warning("Intelligent Generation: library index unreadable (%s); rebuilding it", exc)
             self.path.unlink(missing_ok=True)
             return {}
         loaded: dict[str, tuple[str, ModelEntry]] = {}
-        with paused_gc():  # tens of thousands of new lists: the collector would only walk them again
-            for key, signature, entry in rows:
-                try:
-                    loaded[_text(key)] = (signature, ModelEntry(*json.loads(entry)))
-                except (ValueError, TypeError):
-                    continue
+        flags = LIGHT.index("trigger_guessed")
+        with paused_gc():  # a hundred thousand new objects: the collector would only walk them again
+            for key, signature, *light, heavy, exact in rows:
+                if exact is not None:
+                    light = json.loads(exact)
+                light[flags], light[flags + 1] = bool(light[flags]), bool(light[flags + 1])  # SQLite has no bool
+                loaded[_text(key)] = (signature, StoredEntry.stored(tuple(light), heavy))
         return loaded
 
     def update(self, fresh: list[tuple[str, str, ModelEntry]], removed: list[str]) -> None:
@@ -64,11 +66,13 @@ class IndexCache:
             return
         try:
             with self._connect() as db:
-                db.executemany(
-                    "INSERT OR REPLACE INTO models VALUES (?, ?, ?)",
-                    [(_blob(key), _storable(signature), json.dumps(entry_values(entry))) for key, signature, entry in fresh],
-                )
-                db.executemany("DELETE FROM models WHERE key = ?", [(_blob(key),) for key in removed])
+                rows = [(_blob(key), _storable(signature), *light_values(entry), heavy_text(entry), None)
+                        for key, signature, entry in fresh]
+                try:
+                    db.executemany(INSERT, rows)
+                except UnicodeEncodeError:  # a file name that is not UTF-8: rows checked one by one (rare)
+                    db.executemany(INSERT, [_row(_blob(k), _storable(sig), entry) for k, sig, entry in fresh])
+                db.executemany("DELETE FROM entries WHERE key = ?", [(_blob(key),) for key in removed])
                 db.executemany("DELETE FROM documents WHERE key = ?", [(_blob(key),) for key in removed])
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: could not save the library index: %s", exc)
@@ -98,14 +102,14 @@ class IndexCache:
             return {}
         return found
 
-    def store_documents(self, fresh: list[tuple[str, str, Any]]) -> None:
-        """(key, stamp, JSON value) of documents just made."""
+    def store_documents(self, fresh: list[tuple[str, str, str]]) -> None:
+        """(key, stamp, JSON text) of documents just made."""
         if not fresh:
             return
         try:
             with self._connect() as db:
                 db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
-                               ((_blob(key), _storable(stamp), json.dumps(value)) for key, stamp, value in fresh))
+                               ((_blob(key), _storable(stamp), text) for key, stamp, text in fresh))
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: could not save the search documents: %s", exc)
 
@@ -128,6 +132,39 @@ class IndexCache:
                                ((_blob(root), _blob(folder), text) for (root, folder), text in listings.items()))
         except sqlite3.Error as exc:
             log.warning("Intelligent Generation: could not save the folder listings: %s", exc)
+
+
+INSERT = f"INSERT OR REPLACE INTO entries VALUES (?, ?, {', '.join('?' * len(LIGHT))}, ?, ?)"
+
+
+def _row(key: bytes, signature: str, entry: ModelEntry) -> tuple[Any, ...]:
+    """An entry's row. A file name that is not UTF-8 (surrogate escapes) cannot be an SQLite text: its row holds
+    the light fields escaped for show and exactly as JSON in `exact` (which escapes them), read back instead."""
+    light = light_values(entry)
+    try:
+        for value in light:
+            if isinstance(value, str):
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return (key, signature, *(_storable(v) if isinstance(v, str) else v for v in light), heavy_text(entry),
+                json.dumps(light))
+    return (key, signature, *light, heavy_text(entry), None)
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """An index of the earlier layout (whole entries as JSON arrays in `models`) moved into `entries` once, so
+    that an upgrade does not read every file again."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'").fetchone():
+        return
+    moved = []
+    for key, signature, text in db.execute("SELECT key, signature, entry FROM models"):
+        try:
+            entry = ModelEntry(*json.loads(text))
+        except (ValueError, TypeError):
+            continue  # read again at the next scan
+        moved.append(_row(key, signature, entry))
+    db.executemany(INSERT, moved)
+    db.execute("DROP TABLE models")
 
 
 FEW = 1000  # fewer wanted documents than this are asked for by key; more, by reading the table

@@ -11,14 +11,13 @@ training metadata embedded in the file, then the file name.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import sys
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any
 
 from ..text.vocabulary import (
     concepts_in,
@@ -26,7 +25,7 @@ from ..text.vocabulary import (
 )
 from .describe import ENTRY_VERSION, with_records
 from .entries import CATEGORY_WORDS, KIND_WORDS, MODEL_SUFFIXES, ModelEntry, file_stem
-from .folder_watch import FolderWatch, ModelFile
+from .folder_watch import FolderWatch, ModelFile, sidecar_names
 from .index import paused_gc
 from .previews import PREVIEW_SUFFIXES
 from .sidecars import READERS
@@ -86,42 +85,48 @@ class Library:
         return None
 
     @cached_property
-    def lora_search(self) -> tuple[Any, list[Any]]:
-        """The LoRAs as documents of their own metadata, and the search index over them (library/search.py),
-        in `of_kind("loras")` order."""
-        with paused_gc():  # a million small objects that live as long as the library (see paused_gc)
+    def lora_search(self) -> tuple[Any, Any]:
+        """The LoRAs as documents of their own metadata (search.Documents), and the search index over them
+        (library/search.py), in `of_kind("loras")` order."""
+        with paused_gc():  # postings that live as long as the library (see paused_gc)
             return self._lora_search()
 
-    def _lora_search(self) -> tuple[Any, list[Any]]:
-        from .search import Document, SearchIndex
+    def _lora_search(self) -> tuple[Any, Any]:
+        from .search import EMPTY_DOCUMENT, Documents, SearchIndex
 
         state = self.state or PROCESS
         loras = self.of_kind("loras")
-        docs: list[Any] = []
+        texts: list[str] = []
+        lengths: list[tuple[int, ...] | None] = []
         missing: list[int] = []
         for i, e in enumerate(loras):
             hit = state.documents.get(id(e))
             if ("loras", e.name) in self.copies:  # found through the file it copies, never on its own
-                docs.append(Document({}))
+                texts.append(EMPTY_DOCUMENT)
+                lengths.append(None)
             elif hit is not None and hit[0] is e:
-                docs.append(hit[1])
+                texts.append(hit[1])
+                lengths.append(hit[2])
             else:
-                docs.append(None)
+                texts.append("")
+                lengths.append(None)
                 missing.append(i)
-        for i, doc in zip(missing, self._stored_or_made([loras[i] for i in missing]), strict=True):
-            docs[i] = doc
+        for i, text in zip(missing, self._stored_or_made([loras[i] for i in missing]), strict=True):
+            texts[i] = text
+        documents = Documents(texts, lambda i: _document(loras[i]), lengths)
+        index = SearchIndex.build(documents)
         # Only this library's: the entries of older scans are let go.
-        state.documents = {id(e): (e, doc) for e, doc in zip(loras, docs, strict=True)
+        state.documents = {id(e): (e, text, known) for e, text, known in zip(loras, texts, documents.lengths, strict=True)
                            if ("loras", e.name) not in self.copies}
-        return SearchIndex.build(docs), docs
+        return index, documents
 
-    def _stored_or_made(self, entries: list[ModelEntry]) -> list[Any]:
-        """The entries' documents: as stored by an earlier process when their files did not change since,
-        else made now (and stored)."""
+    def _stored_or_made(self, entries: list[ModelEntry]) -> list[str]:
+        """The entries' documents as text: as stored by an earlier process when their files did not change
+        since, else made now (and stored)."""
+        from .search import encoded_document
+
         if not entries or self.stored is None:
-            return [_document(e) for e in entries]
-        from .search import Document
-
+            return [encoded_document(_document(e)) for e in entries]
         cache, rows = self.stored
         version = _document_version()
         wanted = {row[0]: f"{row[1]}|{version}" for e in entries if (row := rows.get(id(e)))}
@@ -129,17 +134,12 @@ class Library:
         out, fresh = [], []
         for e in entries:
             row = rows.get(id(e))
-            value = _decoded(found.pop(row[0], "")) if row else None
-            if _document_shaped(value):
-                # One string per word, as made documents share them (retrieval caches its terms): decoded JSON
-                # would hold each occurrence apart, 80 MB more at 100,000 LoRAs.
-                out.append(Document({name: [sys.intern(t) for t in words] for name, words in value[0].items()},
-                                    set(value[1])))
-                continue
-            doc = _document(e)
-            out.append(doc)
-            if row:
-                fresh.append((row[0], wanted[row[0]], [doc.fields, sorted(doc.whole)]))
+            text = found.pop(row[0], "") if row else ""
+            if not text:
+                text = encoded_document(_document(e))
+                if row:
+                    fresh.append((row[0], wanted[row[0]], text))
+            out.append(text)
         cache.store_documents(fresh)
         return out
 
@@ -195,21 +195,6 @@ def _document_version() -> str:
     return digest.hexdigest()
 
 
-def _decoded(text: str) -> Any:
-    try:
-        return json.loads(text) if text else None
-    except ValueError:  # a damaged row: the document is made again
-        return None
-
-
-def _document_shaped(value: Any) -> TypeGuard[list[Any]]:
-    from .search import FIELDS
-
-    # Our own rows: the shape is checked, not every word (a damaged row fails to parse as JSON).
-    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], dict) and isinstance(value[1], list)
-            and value[0].keys() <= FIELDS.keys())
-
-
 def _document(e: ModelEntry) -> Any:
     from .search import Document
 
@@ -242,7 +227,7 @@ class ScanState:
     def __init__(self) -> None:
         self.watch = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES + PREVIEW_SUFFIXES, ENTRY_VERSION)
         self.last_scan: dict[str, tuple[str, dict[str, tuple[str, ModelEntry]], Library]] = {}
-        self.documents: dict[int, tuple[ModelEntry, Any]] = {}
+        self.documents: dict[int, tuple[ModelEntry, str, tuple[int, ...] | None]] = {}
         self.remembered: set[str] = set()
 
     def forget(self) -> None:
@@ -298,7 +283,7 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None, state: S
             cached = known.get(key)
             reuse = cached[1] if cached and cached[0] == signature else None
             if reuse is None:
-                jobs.append((kind, path, name, sidecars, size))
+                jobs.append((kind, path, name, sidecar_names(path, sidecars), size))
             chosen.append((kind, key, signature, reuse))
     described = iter(describe_many(jobs))
     for kind, key, signature, reuse in chosen:

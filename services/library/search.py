@@ -22,9 +22,10 @@ Relevance decides; calibration keeps accidents out. A LoRA is applied when
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -292,6 +293,67 @@ class Document:
         }, whole)
 
 
+class Documents:
+    """The LoRAs' documents in index order, each kept as its JSON text until a search hit asks for it (a few per
+    prompt; kept decoded after). 100,000 documents then hold 100,000 strings, not a million lists and words.
+    `remake(i)` makes document i again from its model when its text is damaged."""
+
+    def __init__(self, texts: list[str], remake: Callable[[int], Document],
+                 lengths: list[tuple[int, ...] | None] | None = None) -> None:
+        self.texts, self._remake = texts, remake
+        # Each document's field lengths (FIELDS order), once known: a rebuild after one file changed then decodes
+        # each text once, not twice.
+        self.lengths = lengths or [None] * len(texts)
+        self._decoded: dict[int, Document] = {}
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, i: int) -> Document:
+        found = self._decoded.get(i)
+        if found is None:
+            found = self._decoded[i] = self.read(i)
+        return found
+
+    def lengths_of(self, i: int) -> tuple[int, ...]:
+        known = self.lengths[i]
+        if known is None:
+            known = self.lengths[i] = field_lengths(self.read(i))
+        return known
+
+    def read(self, i: int) -> Document:
+        """Document i decoded anew, not kept (as the index's build reads every one)."""
+        document = decoded_document(self.texts[i])
+        if document is None:  # a damaged stored row: made again, and kept as made
+            document = self._remake(i)
+            self.texts[i] = encoded_document(document)
+        return document
+
+
+def field_lengths(document: Document) -> tuple[int, ...]:
+    return tuple(len(document.fields.get(name, ())) for name in FIELDS)
+
+
+def encoded_document(document: Document) -> str:
+    return json.dumps([document.fields, sorted(document.whole)])
+
+
+def decoded_document(text: str) -> Document | None:
+    """A document from its text, or None when the text is not one (damaged: its shape is checked, not every
+    word)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if (isinstance(value, list) and len(value) == 2 and isinstance(value[0], dict) and isinstance(value[1], list)
+            and value[0].keys() <= FIELDS.keys()):
+        return Document(value[0], set(value[1]))
+    return None
+
+
+EMPTY_DOCUMENT = encoded_document(Document({}))
+
+
 def _joined(word: str) -> str:
     """A trigger word written as one token ("m1rav", "mira voss" -> "miravoss"), as prompts may write it."""
     joined = re.sub(r"[^a-z0-9]", "", fold(word))
@@ -321,15 +383,24 @@ class SearchIndex:
     _last: tuple[Any, list[Hit]] | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, documents: list[Document]) -> SearchIndex:
+    def build(cls, documents: Documents | list[Document]) -> SearchIndex:
+        """Two passes over the documents (the field lengths' averages first, from lengths known or read), each
+        document decoded for the moment it is read: a JSON decode costs less than holding 100,000 decoded
+        documents."""
         index = cls(len(documents))
-        totals = dict.fromkeys(FIELDS, 0)
-        for document in documents:
-            for name, words in document.fields.items():
-                totals[name] += len(words)
-        average = {name: max(1.0, total / max(1, len(documents))) for name, total in totals.items()}
+        if isinstance(documents, Documents):
+            read, lengths = documents.read, documents.lengths_of
+        else:
+            listed = documents
+            read, lengths = (lambda i: listed[i]), (lambda i: field_lengths(listed[i]))
+        totals = [0] * len(FIELDS)
+        for doc in range(len(documents)):
+            totals = [total + n for total, n in zip(totals, lengths(doc), strict=True)]
+        average = {name: max(1.0, total / max(1, len(documents))) for name, total in zip(FIELDS, totals, strict=True)}
         postings = index.postings
-        for doc, document in enumerate(documents):
+        shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # a few dozen field tuples, shared by every posting
+        for doc in range(len(documents)):
+            document = read(doc)
             weights: dict[str, float] = {}
             where: dict[str, list[str]] = {}
             for name, words in document.fields.items():
@@ -342,7 +413,8 @@ class SearchIndex:
                     if not fields or fields[-1] != name:
                         fields.append(name)
             for w, weight in weights.items():
-                postings.setdefault(w, []).append((doc, weight, tuple(where[w])))
+                shape = tuple(where[w])
+                postings.setdefault(w, []).append((doc, weight, shapes.setdefault(shape, shape)))
         return index
 
     def idf(self, term: str) -> float:

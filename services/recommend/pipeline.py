@@ -56,10 +56,15 @@ class Recommendation:
 
 def library_version(library: Library) -> str:
     """Changes when any model file or its metadata changes: part of the LLM answer cache key."""
-    digest = hashlib.sha256()
-    for e in library.entries:
-        digest.update(f"{e.kind}/{e.name}/{e.size}/{e.base_model}/{','.join(e.tags)}|".encode("utf-8", "replace"))
-    return digest.hexdigest()[:16]
+    known = library.derived.get("version")
+    if not isinstance(known, str):
+        # What a stored entry holds at once (no description decoded); a change of tags or words shows in the
+        # shortlist's lines and the schema's enums, which the cache key holds too.
+        digest = hashlib.sha256()
+        for e in library.entries:
+            digest.update(f"{e.kind}/{e.name}/{e.size}/{e.base_model}/{e.title}|".encode("utf-8", "replace"))
+        known = library.derived["version"] = digest.hexdigest()[:16]
+    return known
 
 
 def shortlist_for(library: Library, analysis: PromptAnalysis, loras: int = 30, checkpoints: int = 6) -> Shortlist:

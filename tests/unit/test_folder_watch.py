@@ -152,3 +152,23 @@ def test_each_scan_state_is_its_own(models_root: Path, tmp_path: Path, listed: l
     listed.clear()
     assert scan(folders, cache, server) is first and listed == []
     assert scan(folders, cache) is not first and listed  # the process's state starts from nothing
+
+
+def test_a_folder_touched_without_a_change_is_saved_with_its_new_stamp(models_root: Path, tmp_path: Path,
+                                                                      listed: list[str]) -> None:
+    """A file added and removed again (a download's temporary file) moves a folder's mtime and leaves its
+    files as they were: the new stamp is saved too, or every later start would list that folder again."""
+    folders, cache = folders_under(models_root), tmp_path / "cache"
+    age(models_root)
+    scan(folders, cache)
+    (models_root / "loras" / "partial.tmp").write_bytes(b"x")
+    (models_root / "loras" / "partial.tmp").unlink()
+    age(models_root / "loras")
+    library.forget_scans()
+    remember_listings(cache)
+    scan(folders, cache)  # lists loras/ again (its stamp moved) and saves what it found
+    library.forget_scans()
+    listed.clear()
+    remember_listings(cache)
+    scan(folders, cache)
+    assert listed == []

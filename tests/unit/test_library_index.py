@@ -12,7 +12,8 @@ from model_files import SD15_LORA, write_safetensors
 from services.library import describe as describing
 from services.library import scan as library
 from services.library import workers as describe_workers
-from services.library.entries import ModelEntry
+from services.library.entries import ModelEntry, StoredEntry, entry_values
+from services.library.folder_watch import sidecar_names
 from services.library.scan import folders_under, scan
 from services.library.workers import describe_many
 
@@ -122,8 +123,8 @@ def test_our_fetched_records_outrank_other_sidecars(models_root: Path, tmp_path:
 
 
 def library_jobs(models_root: Path) -> list[tuple[str, str, str, frozenset[str], int]]:
-    return [(kind, path, name, sidecars, size) for kind, folders in folders_under(models_root).items()
-            for folder in folders for path, name, _, sidecars, size in library.model_files(folder)]
+    return [(kind, path, name, sidecar_names(path, suffixes), size) for kind, folders in folders_under(models_root).items()
+            for folder in folders for path, name, _, suffixes, size in library.model_files(folder)]
 
 
 def test_worker_processes_describe_as_this_process_does(models_root: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -202,3 +203,58 @@ def test_damaged_stored_documents_are_made_again(models_root: Path, tmp_path: Pa
     again = scan(folders_under(models_root), cache)
     assert _search(again, "cat ears") == found
     assert len(documents_made) == len(again.of_kind("loras"))
+
+
+def test_a_restart_decodes_a_loras_metadata_only_when_it_is_read(models_root: Path, tmp_path: Path) -> None:
+    """At 100,000 LoRAs a start must not decode every description: what a scan and a search read of every LoRA
+    (kind, family, category, title) comes as columns, the rest when first asked for, equal to what was stored."""
+    cache = tmp_path / "cache"
+    first = {e.name: e.to_dict() for e in scan(folders_under(models_root), cache).entries}
+    library.forget_scans()
+    again = scan(folders_under(models_root), cache)
+    assert all(isinstance(e, StoredEntry) and "_heavy" in e.__dict__ for e in again.entries)
+    assert {e.name: (e.kind, e.family, e.title) for e in again.entries} == {
+        name: (d["kind"], d["family"], d["title"]) for name, d in first.items()}
+    assert all("_heavy" in e.__dict__ for e in again.entries)  # reading those decoded nothing
+    cat = again.find("loras", "catEars")
+    assert cat is not None and cat.tags == first["catEars.safetensors"]["tags"] and "_heavy" not in cat.__dict__
+    assert {e.name: e.to_dict() for e in again.entries} == first
+    assert again.entries == [ModelEntry.from_dict(d) for d in first.values()]  # equal to whole entries too
+
+
+def test_a_damaged_stored_entry_keeps_its_file_and_says_so(models_root: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    scan(folders_under(models_root), cache)
+    with sqlite3.connect(cache / "library.sqlite") as db:
+        db.execute("UPDATE entries SET heavy = '[\"cut short' WHERE name = 'catEars.safetensors'")
+    library.forget_scans()
+    cat = scan(folders_under(models_root), cache).find("loras", "catEars")
+    assert cat is not None and cat.kind == "loras" and cat.tags == []
+    assert "damaged" in cat.problems[0] and "Refresh" in cat.problems[0]
+
+
+def test_an_index_of_the_earlier_layout_is_moved_without_reading_a_file(models_root: Path, tmp_path: Path,
+                                                                      counted: list[str]) -> None:
+    """Before the light columns, a row held the whole entry as one JSON array (table `models`): an upgrade moves
+    those rows rather than reading 100,000 files again."""
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    first = scan(folders_under(models_root), cache)
+    with sqlite3.connect(cache / "library.sqlite") as db:
+        rows = db.execute("SELECT key, signature FROM entries").fetchall()
+        by_path = {e.path: e for e in first.entries}
+        db.execute("CREATE TABLE models (key BLOB PRIMARY KEY, signature TEXT, entry TEXT)")
+        db.executemany("INSERT INTO models VALUES (?, ?, ?)",
+                       [(key, signature, json.dumps(entry_values(by_path[key.decode().split("\0", 1)[1]])))
+                        for key, signature in rows])
+        db.execute("DELETE FROM entries")
+    counted.clear()
+    library.forget_scans()
+    again = scan(folders_under(models_root), cache)
+    assert counted == []
+    assert [e.to_dict() for e in again.entries] == [e.to_dict() for e in first.entries]
+    with sqlite3.connect(cache / "library.sqlite") as db:
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'models'").fetchone()
