@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 _TITLE_SEPARATORS = re.compile(r"[_\-.]+")
 
 
-ENTRY_VERSION = 23  # bump when describe() learns something new: cached entries are then re-read
+ENTRY_VERSION = 24  # bump when describe() learns something new: cached entries are then re-read
 
 
 def describe(

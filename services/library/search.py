@@ -84,7 +84,7 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word)) if len(word) > 3 and word.isalpha() else word
 
 
-_TAIL = re.compile(r"v\d+\w*|\d+(k|px|mm)?|r\d+|e\d+")  # version, size and rank tails: no content
+_TAIL = re.compile(r"v\d+\w*|\d+(k|px)?|r\d+|e\d+")  # version, size and rank tails: no content ("35mm" film is)
 
 
 def _words(text: str, prose: bool = False) -> list[str]:

@@ -160,6 +160,7 @@ def choose_checkpoint(
     return Selection(entry.name, entry.base_model, entry.family, vae, parameters, scores, reasons)
 
 
+CLEAR_MATCH = 2.0  # a LoRA this relevant is clearly asked for (about two rare words it names itself by)
 LEAN_POINTS = 5.0  # a full lean (+-0.6) is worth 3 points: less than the style (10), more than popularity
 
 
@@ -174,7 +175,10 @@ def checkpoint_score(entry: ModelEntry, analysis: PromptAnalysis, coverage: dict
     popularity = math.log10(entry.popularity + 1) / 10  # at most ~0.7: a tie-breaker, never a reason
     written_for = 1.5 if analysis.suggested_base and entry.base_model == analysis.suggested_base else 0.0
     llm = 2.0 if analysis.llm_checkpoint == entry.name else 0.0
-    return 10 * style_fit(entry, analysis.style) + 3 * len(offered) + 2 * own + written_for + llm + popularity
+    # Each concept its LoRAs offer, by how clearly the prompt asks for it: a named character (a whole name) more
+    # than a spotlight met by two words.
+    asked = sum(min(1.0, score / CLEAR_MATCH) for score in offered.values())
+    return 10 * style_fit(entry, analysis.style) + 3 * asked + 2 * own + written_for + llm + popularity
 
 
 def _why(entry: ModelEntry, analysis: PromptAnalysis, coverage: dict[str, dict[str, float]], count: int) -> str:

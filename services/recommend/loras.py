@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from typing import Any, TypedDict, cast
 
-from ..library.entries import ModelEntry
+from ..library.entries import KIND_WORDS, ModelEntry
 from ..library.scan import Library
 from ..library.search import (
     MIN_IDENTITY,
@@ -189,7 +189,7 @@ def _candidates_of(library: Library, keys: PromptKeys) -> list[tuple[Match, bool
             score = max(score, MIN_SCORE)
         elif keys.llm_judged:
             continue
-        elif (score < max(MIN_SCORE, floors[entry.category == "style"])
+        elif (score < max(MIN_SCORE, _floor(hit, documents[hit.doc], floors, entry))
               or not agrees(hit, documents[hit.doc], index, query, foreign, surface)):
             continue  # nothing this weak is a second thing the prompt asks for (but see _same_concept)
         names = character_names(entry, keys, library, hit)
@@ -221,6 +221,21 @@ def _versions_of_characters(found: list[tuple[Match, bool]], met: list[set[str]]
     return out
 
 
+_KIND_TERMS = frozenset(terms(" ".join(sorted(KIND_WORDS))))
+
+
+def named_in_full(hit: Any, document: Any) -> bool:
+    """The prompt writes every word of its title (two or more, besides the words for what kind of LoRA it is):
+    "castle gate under a night siege" names "Castle Siege XL". Asked for by name, it is no accident of a shared
+    word, however strongly another LoRA matches the rest of the prompt (the relative floor does not apply)."""
+    own = {t for t in document.fields.get("title", ()) if PHRASE_JOIN not in t} - _KIND_TERMS
+    return len(own) >= 2 and own <= hit.matched.keys()
+
+
+def _floor(hit: Any, document: Any, floors: tuple[float, float], entry: ModelEntry) -> float:
+    return 0.0 if named_in_full(hit, document) else floors[entry.category == "style"]
+
+
 def relative_floors(hits: list[Any], loras: list[ModelEntry]) -> tuple[float, float]:
     """The least score a subject LoRA and a style LoRA need beside the prompt's best match (RELATIVE_FLOOR of it).
     A subject LoRA strong on its own (STRONG_ALONE) is judged against the best subject only: a style LoRA met by
@@ -232,7 +247,9 @@ def relative_floors(hits: list[Any], loras: list[ModelEntry]) -> tuple[float, fl
 
 
 def _concept_group(entry: ModelEntry, hit: Any, keys: PromptKeys, index: Any, surface: dict[str, str]) -> str:
-    concepts = sorted(set(entry.concepts) & keys.concepts.keys())
+    # What it names itself as first ("Deep Blue": underwater, though its captions speak of god rays too).
+    asked = keys.concepts.keys()
+    concepts = sorted(set(entry.primary_concepts) & asked) or sorted(set(entry.concepts) & asked)
     identity = [t for t in sorted(hit.matched, key=lambda t: -index.idf(t)) if t in hit.identity_terms]
     return concepts[0] if concepts else surface.get(identity[0], identity[0]) if identity else entry.name
 
@@ -339,7 +356,7 @@ def near_misses(library: Library, keys: PromptKeys, family: str, limit: int = 3)
             why = f"it leans to another style than {keys.style}"
         elif not agrees(hit, documents[hit.doc], index, query, foreign_words(keys.prompt), surface):
             why = f"only '{shared}' in common, and nothing else of its title, tags or description is in the prompt"
-        elif hit.score < floors[entry.category == "style"]:
+        elif hit.score < _floor(hit, documents[hit.doc], floors, entry):
             why = f"'{shared}' in common, but under a third as relevant as the best match"
         else:
             continue

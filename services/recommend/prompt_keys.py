@@ -102,9 +102,18 @@ def first_names(entry: ModelEntry) -> set[str]:
     words = [w for w in content_words(fold(split_camel(entry.title)).split()) if w not in GENERIC]
     if not words or len(words[0]) <= 2:
         return set()
+    found = {words[0]}
     if len(words) > 1 and len(words[1]) > 2 and word_frequency(words[0]) >= EVERYDAY:
-        return {words[0], words[1]}
-    return {words[0]}
+        found.add(words[1])
+    # Any later word of her name that no everyday text writes: "Kasuga Tomoe" (family name first) is also
+    # "tomoe", "Vesna Orlova" also "orlova"; not "Pip the Dice Goblin"'s dice or goblin.
+    name = _NAME_END.split(entry.title, maxsplit=1)[0]
+    found.update(w for w in content_words(fold(split_camel(name)).split())[1:]
+                 if len(w) > 2 and w not in GENERIC and word_frequency(w) < EVERYDAY)
+    return found
+
+
+_NAME_END = re.compile(r"\s*(?:[(\[{|:,]|\s[-\u2013\u2014]\s)")  # "Kasuga Tomoe (Castle Breakers!)", "Vesna - OC v2"
 
 
 def named_characters(library: Library, keys: PromptKeys, index: Any, searched: set[int]) -> list[Any]:

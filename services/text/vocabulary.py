@@ -207,7 +207,7 @@ _SEPARATORS = re.compile(r"[^a-z0-9()]+")  # hyphens too: "anime-style", "low-po
 # "finnmarkslpet".
 _LETTERS = str.maketrans({"ß": "ss", "ẞ": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
                           "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
-_CAMEL_LOWER = re.compile(r"([a-z])([A-Z0-9])")
+_CAMEL_LOWER = re.compile(r"([a-z])([A-Z]|(?<=[A-Za-z][a-z])[0-9])")  # "d20" stays a die, "lora2" splits
 _CAMEL_UPPER = re.compile(r"([A-Z]+)([A-Z][a-z])")
 
 

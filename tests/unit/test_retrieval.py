@@ -348,3 +348,49 @@ def test_a_lora_captioned_with_a_named_character_s_whole_name_is_another_version
     plan = plan_loras(library, analyze_keywords("shirane yukina, 1girl, orange jacket, on a snowy summit"), "sdxl",
                       base_model="SDXL 1.0")
     assert [p.name for p in plan.loras if p.reason != "general detail enhancer"] == ["ysh_v1-000008.safetensors"]
+
+
+def test_a_lora_whose_whole_title_the_prompt_writes_stands_beside_a_far_stronger_one(models_root: Path) -> None:
+    """The prompt writes "castle" and "siege": "Castle Siege" is asked for by name, however much more of the
+    prompt the fire-pot LoRA meets (the relative floor keeps out accidents, not LoRAs named in full)."""
+    _lora(models_root, "FirePots.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Flaming Arrows and Pitch Pots", ["flaming arrows", "pitch pots", "burning", "night", "arcing"],
+        "Flaming arrows and burning pitch pots arcing through the night sky over battlements."))
+    _lora(models_root, "CastleSiege.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Castle Siege", ["castle", "siege", "battle"], "Armies at the walls of a besieged castle."))
+    chosen = planned(scan(folders_under(models_root)),
+                     "castle gate under a night siege, flaming arrows and burning pitch pots arcing over the battlements")
+    assert sorted(chosen) == ["CastleSiege.safetensors", "FirePots.safetensors"]
+
+
+def test_a_lora_is_grouped_by_what_it_names_itself_as(models_root: Path) -> None:
+    """"Deep Blue" is an underwater LoRA whose captions speak of light rays too: beside a god-rays LoRA it is the
+    underwater concept, not a second god-rays LoRA left out."""
+    _lora(models_root, "DeepBlue.safetensors", SD15_LORA, _civitai("SD 1.5", "Deep Blue", ["underwater", "ocean", "sea"]),
+          captions=["underwater", "ocean", "swimming", "light rays", "coral", "fish"])
+    _lora(models_root, "GodRays.safetensors", SD15_LORA, _civitai(
+        "SD 1.5", "Volumetric God Rays", ["god rays", "lighting", "sunbeams"], "Volumetric light shafts."))
+    chosen = planned(scan(folders_under(models_root)),
+                     "underwater photo of a scuba diver over a coral reef, god rays through the water")
+    assert sorted(chosen) == ["DeepBlue.safetensors", "GodRays.safetensors"]
+
+
+def test_a_later_word_of_a_character_s_name_that_no_everyday_text_writes_names_her() -> None:
+    from services.library.entries import ModelEntry
+    from services.recommend.prompt_keys import first_names
+
+    def names(title: str) -> set[str]:
+        return first_names(ModelEntry("loras", "x.safetensors", "/x.safetensors", 1, title=title))
+
+    assert names("Kasuga Tomoe (Castle Breakers!) v1") == {"kasuga", "tomoe"}  # family name first
+    assert names("Commander Vesna Orlova - OC v2") >= {"vesna", "orlova"}
+    assert names("Inés Valdemoro – Bailaora OC") == {"ines", "valdemoro"}  # what follows the dash is no name
+    assert not {"dice", "goblin"} <= names("Pip the Dice Goblin")  # everyday words: never her name alone
+
+
+def test_a_die_and_a_film_format_are_words() -> None:
+    """Tokens of a letter and digits, or digits and a unit of length, say what the picture shows ("d20",
+    "35mm film"); versions and ranks ("v2", "r16", "e10") and sizes in pixels do not."""
+    assert "d20" in terms("PolyDice d20 XL") and "35mm" in terms("35mm film")
+    assert not set(terms("lora_r16_e10_v2 768px")) & {"r16", "e10", "v2", "768px"}
+
