@@ -21,6 +21,7 @@ Relevance decides; calibration keeps accidents out. A LoRA is applied when
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import json
 import math
@@ -184,9 +185,32 @@ def read_as_the_library(query: dict[str, float], prompt: str, index: SearchIndex
         if surface in known:
             out.setdefault(surface, query[term])
         elif compounds:
-            for part in compound_parts(surface, known):
+            spanish = spanish_stem(surface)  # a Spanish word is no compound ("astronauta" is no "astro")
+            parts = compound_parts(surface, known) if spanish is None else []
+            if not parts and spanish not in known:
+                parts = index.cognates(surface)
+            for part in parts:
                 out.setdefault(part, COMPOUND_WEIGHT * query[term])
     return out
+
+
+def cognate_skeleton(word: str) -> str:
+    """How a word of a Romance language and its English cognate are both spelt, roughly: "fotografía" and
+    "photography", "estación" and "station", "ilustración" and "illustration" (ph as f, th as t, -tion as
+    -ción, doubled letters once, final vowels dropped, a Spanish e before s and a consonant dropped)."""
+    w = word
+    for written, read in (("ph", "f"), ("th", "t"), ("tion", "cion"), ("sion", "cion"), ("y", "i"), ("k", "c")):
+        w = w.replace(written, read)
+    w = _DOUBLED.sub(r"\1", w)
+    if _PROTHETIC.match(w):
+        w = w[1:]
+    return w.rstrip("aeiou") or w
+
+
+_DOUBLED = re.compile(r"(.)\1")
+_PROTHETIC = re.compile(r"es[^aeiou]")
+MIN_COGNATE = 5  # letters of a skeleton that must agree: "carpet" is no "carpa"
+MOST_OF_IT = 0.7
 
 
 def compound_parts(word: str, known: Mapping[str, Any]) -> list[str]:
@@ -416,6 +440,36 @@ class SearchIndex:
                 shape = tuple(where[w])
                 postings.setdefault(w, []).append((doc, weight, shapes.setdefault(shape, shape)))
         return index
+
+    def cognates(self, word: str) -> list[str]:
+        """The library's terms that a foreign word's cognate skeleton names (cognate_skeleton): the same
+        skeleton, or one the other begins with, of at least MIN_COGNATE letters; at most three, rarest first."""
+        mine = cognate_skeleton(word)
+        if len(mine) < MIN_COGNATE:
+            return []
+        skeletons = self._skeletons
+        # Theirs is where mine begins, and most of it ("nebul": "nebulosa"; not "astro": "astronauta")
+        found = {term for i in range(max(MIN_COGNATE, math.ceil(MOST_OF_IT * len(mine))), len(mine) + 1)
+                 for term in self._skeleton_terms.get(mine[:i], ())}
+        start = bisect.bisect_left(skeletons, (mine, ""))
+        for skeleton, term in skeletons[start:start + 20]:  # mine is where theirs begins
+            if not skeleton.startswith(mine):
+                break
+            found.add(term)
+        return sorted(found, key=lambda t: (-self.idf(t), t))[:3]
+
+    @cached_property
+    def _skeleton_terms(self) -> dict[str, list[str]]:
+        """Skeleton -> the single-word terms with it (built at the first foreign prompt)."""
+        out: dict[str, list[str]] = {}
+        for term in self.postings:
+            if PHRASE_JOIN not in term and term.isalpha() and len(term) >= MIN_COGNATE - 1:
+                out.setdefault(cognate_skeleton(term), []).append(term)
+        return out
+
+    @cached_property
+    def _skeletons(self) -> list[tuple[str, str]]:
+        return sorted((skeleton, term) for skeleton, terms in self._skeleton_terms.items() for term in terms)
 
     def idf(self, term: str) -> float:
         """BM25's idf as a share of a word only one model has: 1.0 for that, whatever the library's size,

@@ -394,3 +394,18 @@ def test_a_die_and_a_film_format_are_words() -> None:
     assert "d20" in terms("PolyDice d20 XL") and "35mm" in terms("35mm film")
     assert not set(terms("lora_r16_e10_v2 768px")) & {"r16", "e10", "v2", "768px"}
 
+
+
+def test_a_spanish_word_is_read_as_its_english_cognate_the_library_writes() -> None:
+    """"nebulosa" is the library's "nebula", "estación" its "station": spelt alike by rule (ph as f, -tion as
+    -ción, a Spanish e before s), not from a list. A short English word where a Spanish one begins is no cognate
+    ("astro" in "astronauta"), and a word that is no cognate stays apart ("carpa" is no carpet)."""
+    from services.library.search import read_as_the_library
+
+    index = SearchIndex.build([Document.of(title, [], [], f"{title}.safetensors", [], [], "")
+                               for title in ("Nebula Glow", "Orbital Station", "Astro Photography", "Carpet Shop",
+                                             "Filler Words")])
+    prompt = "una nebulosa sobre la estación, fotografía de astronauta, una carpa roja"
+    read = read_as_the_library(query_terms(prompt), prompt, index)
+    assert {"nebula", "station"} <= read.keys()
+    assert not {"astro", "carpet"} & read.keys()
