@@ -14,8 +14,11 @@ import hashlib
 import logging
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -229,12 +232,14 @@ class ScanState:
         self.last_scan: dict[str, tuple[str, dict[str, tuple[str, ModelEntry]], Library]] = {}
         self.documents: dict[int, tuple[ModelEntry, str, tuple[int, ...] | None]] = {}
         self.remembered: set[str] = set()
+        self.parts: dict[str, dict[int, _Part]] = {}  # per folders and cache: each directory's share of the last scan
 
     def forget(self) -> None:
         """As a new process would start: nothing known."""
         self.last_scan.clear()
         self.documents.clear()
         self.remembered.clear()
+        self.parts.clear()
         self.watch.forget()
 
 
@@ -253,58 +258,48 @@ def scan(folders: dict[str, list[Path]], cache_dir: str | Path | None = None, st
 
 def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None, state: ScanState) -> Library:
     from .index import IndexCache
+    from .workers import describe_many
 
     memo_key = f"{cache_dir}|{sorted(folders.items())}"
     stamp = fingerprint(folders, cache_dir, state)  # a metadata fetch refreshes the library too (our records)
     previous = state.last_scan.get(memo_key) if cache_dir else None
     if previous and previous[0] == stamp:
         return previous[2]  # no folder changed: a stat per folder, whatever the number of files
-    listing = [(kind, model_files(Path(folder), state=state)) for kind, paths in folders.items() for folder in paths]
+    walked = [(kind, state.watch.walk(str(folder))) for kind, paths in folders.items() for folder in paths]
     cache = IndexCache(Path(cache_dir)) if cache_dir else None
     if cache:
         cache.store_listings({key: saved.to_json() for key, saved in state.watch.unsaved().items()})
     known = previous[1] if previous else cache.load() if cache else {}
-    from .workers import describe_many
-
-    entries: list[ModelEntry] = []
-    fresh: list[tuple[str, str, ModelEntry]] = []
-    current: dict[str, tuple[str, ModelEntry]] = {}
-    names: set[tuple[str, str]] = set()
-    stems: dict[tuple[str, str], str] = {}
-    chosen: list[tuple[str, str, str, ModelEntry | None]] = []  # kind, key, signature, cached entry
-    rows: dict[int, tuple[str, str]] = {}  # LoRA entry by identity -> its index key and signature
+    kept = state.parts.get(memo_key, {}) if cache_dir else {}
+    parts: dict[int, _Part] = {}
     jobs: list[tuple[str, str, str, frozenset[str], int]] = []
-    for kind, files in listing:
-        for path, name, signature, sidecars, size in files:
-            if (kind, name) in names:  # ComfyUI resolves a name to the first folder that has it
-                continue
-            names.add((kind, name))
-            key = f"{kind}\0{path}"
-            cached = known.get(key)
-            reuse = cached[1] if cached and cached[0] == signature else None
-            if reuse is None:
-                jobs.append((kind, path, name, sidecar_names(path, sidecars), size))
-            chosen.append((kind, key, signature, reuse))
-    described = iter(describe_many(jobs))
-    for kind, key, signature, reuse in chosen:
-        entry = reuse if reuse is not None else next(described)
-        if reuse is None:
-            fresh.append((key, signature, entry))
-        current[key] = (signature, entry)
-        stem = (kind, file_stem(entry.name).lower())
-        first = stems.setdefault(stem, entry.name)
-        if first != entry.name:  # a fact of this scan, not of the file: kept out of the index
-            entry = replace(entry, problems=[*entry.problems, f"same file name as {first}; `<lora:{stem[1]}>` "
-                                                              "means the first"])
-        if kind == "loras":
-            rows[id(entry)] = (key, signature)
-        entries.append(entry)
+    waiting: list[tuple[_Part, int]] = []  # where each job's entry goes
+    for kind, listings in walked:
+        for listing in listings:
+            part = kept.get(id(listing))
+            if part is None or part.listing is not listing:
+                part = _Part.of(kind, listing, known)
+                for i, (path, name, _signature, suffixes, size) in enumerate(listing.files):
+                    if part.entries[i] is None:
+                        jobs.append((kind, path, name, sidecar_names(path, suffixes), size))
+                        waiting.append((part, i))
+            parts[id(listing)] = part
+    fresh: list[tuple[str, str, ModelEntry]] = []
+    for (part, i), entry in zip(waiting, describe_many(jobs), strict=True):
+        part.entries[i] = entry
+        fresh.append((part.keys[i], part.listing.files[i][2], entry))
+    for part in parts.values():
+        if not part.rows and part.listing.files:
+            part.finish()
+    if cache_dir:
+        state.parts[memo_key] = parts  # only this scan's: the parts of changed folders are let go
+    entries, current, rows = _assembled(walked, parts)
     copies: dict[tuple[str, str], str] = {}
     if cache and cache_dir:
         from .duplicates import copy_names, known_copies
         from .hashing import read_cache
 
-        cache.update(fresh, [k for k in known if k not in current])
+        cache.update([row for row in fresh if row[0] in current], list(known.keys() - current.keys()))
         hashed = read_cache(cache_dir)
         entries = with_records(entries, Path(cache_dir), hashed)
         copies = copy_names(known_copies(entries, hashed))
@@ -312,6 +307,76 @@ def _scan(folders: dict[str, list[Path]], cache_dir: str | Path | None, state: S
     if cache_dir:
         state.last_scan[memo_key] = (stamp, current, library)
     return library
+
+
+@dataclass
+class _Part:
+    """One directory's share of a scan, kept while its listing is the same object (folder_watch keeps an
+    unchanged directory's listing): a rescan after one file changed reworks that directory alone, and the
+    rest of the library is put together from whole lists (no step per model file)."""
+
+    listing: Any  # folder_watch.Listing
+    kind: str
+    keys: list[str]
+    entries: list[Any]  # ModelEntry, None until described
+    rows: list[tuple[str, str, str, tuple[str, str], ModelEntry]] = field(default_factory=list)
+    current: dict[str, tuple[str, ModelEntry]] = field(default_factory=dict)  # index key -> signature, entry
+    loras: dict[int, tuple[str, str]] = field(default_factory=dict)  # LoRA entry by identity -> key, signature
+
+    @classmethod
+    def of(cls, kind: str, listing: Any, known: dict[str, tuple[str, ModelEntry]]) -> _Part:
+        keys = [f"{kind}\0{path}" for path, *_rest in listing.files]
+        entries: list[Any] = []
+        for key, (_path, _name, signature, _suffixes, _size) in zip(keys, listing.files, strict=True):
+            cached = known.get(key)
+            entries.append(cached[1] if cached and cached[0] == signature else None)
+        return cls(listing, kind, keys, entries)
+
+    def finish(self) -> None:
+        """Its rows (ComfyUI name, index key, signature, (kind, lower-case stem), entry), once described."""
+        files = self.listing.files
+        self.rows = [(file[1], key, file[2], (self.kind, file_stem(file[1]).lower()), entry)
+                     for file, key, entry in zip(files, self.keys, self.entries, strict=True)]
+        self.current = {key: (signature, entry) for _name, key, signature, _stem, entry in self.rows}
+        if self.kind == "loras":
+            self.loras = {id(entry): (key, signature) for _name, key, signature, _stem, entry in self.rows}
+
+
+def _assembled(walked: list[tuple[str, list[Any]]], parts: dict[int, _Part]
+               ) -> tuple[list[ModelEntry], dict[str, tuple[str, ModelEntry]], dict[int, tuple[str, str]]]:
+    """The library's entries (each folder's files sorted by name, folders in order), each index key's
+    signature and entry, and each LoRA entry's index key and signature, by identity. ComfyUI resolves a
+    name to the first folder of its kind that has it; a second file of one kind with the same file name
+    is told that `<lora:name>` means the first."""
+    folders = Counter(kind for kind, _listings in walked)
+    rows: list[tuple[str, str, str, tuple[str, str], ModelEntry]] = []
+    current: dict[str, tuple[str, ModelEntry]] = {}
+    loras: dict[int, tuple[str, str]] = {}
+    seen: set[tuple[str, str]] = set()
+    for kind, listings in walked:
+        found = [parts[id(listing)] for listing in listings]
+        mine = sorted(chain.from_iterable(p.rows for p in found))  # by name: names are unique in a folder
+        if folders[kind] > 1:  # one kind in several folders: the first folder's file of a name stands
+            mine = [row for row in mine if (kind, row[0]) not in seen]
+            seen.update((kind, row[0]) for row in mine)
+            current.update((row[1], (row[2], row[4])) for row in mine)
+            loras.update((id(row[4]), (row[1], row[2])) for row in mine if kind == "loras")
+        else:
+            for p in found:
+                current.update(p.current)
+                loras.update(p.loras)
+        rows.extend(mine)
+    entries = list(map(itemgetter(4), rows))
+    stems = list(map(itemgetter(3), rows))
+    if len(set(stems)) != len(stems):  # rare: the same file name in two subfolders
+        first: dict[tuple[str, str], str] = {}
+        for i, (stem, entry) in enumerate(zip(stems, entries, strict=True)):
+            if first.setdefault(stem, entry.name) != entry.name:  # a fact of this scan: kept out of the index
+                entries[i] = replace(entry, problems=[*entry.problems, f"same file name as {first[stem]}; "
+                                                                       f"`<lora:{stem[1]}>` means the first"])
+                if stem[0] == "loras":
+                    loras[id(entries[i])] = loras.pop(id(entry))
+    return entries, current, loras
 
 
 def _cache_stamp(cache_dir: str | Path | None) -> str:

@@ -172,3 +172,25 @@ def test_a_folder_touched_without_a_change_is_saved_with_its_new_stamp(models_ro
     remember_listings(cache)
     scan(folders, cache)
     assert listed == []
+
+
+def test_a_name_in_two_folders_of_a_kind_is_the_first_folder_s_across_rescans(models_root: Path, tmp_path: Path) -> None:
+    """As ComfyUI resolves a name (the first folder that has it), however the folders' shares of the scan are
+    kept and put together again after a change in one of them."""
+    extra = tmp_path / "extra_loras"
+    write_safetensors(extra / "catEars.safetensors", SD15_LORA)
+    write_safetensors(extra / "onlyHere.safetensors", SD15_LORA)
+    folders = folders_under(models_root)
+    folders["loras"] = [*folders["loras"], extra]
+    cache = tmp_path / "cache"
+    age(models_root, extra)
+    first = scan(folders, cache)
+    assert first.find("loras", "catEars.safetensors").path == str(models_root / "loras" / "catEars.safetensors")  # type: ignore[union-attr]
+    write_safetensors(extra / "added.safetensors", SD15_LORA)
+    again = scan(folders, cache)
+    names = [e.name for e in again.of_kind("loras")]
+    assert names.count("catEars.safetensors") == 1 and {"onlyHere.safetensors", "added.safetensors"} <= set(names)
+    assert again.find("loras", "catEars.safetensors").path == str(models_root / "loras" / "catEars.safetensors")  # type: ignore[union-attr]
+    assert [e.name for e in again.of_kind("loras")] == [e.name for e in scan(folders, cache).of_kind("loras")]
+    library.forget_scans()
+    assert [e.name for e in scan(folders, cache).of_kind("loras")] == names  # a new process: the same order
