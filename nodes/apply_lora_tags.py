@@ -6,7 +6,7 @@ import folder_paths
 from comfy_api.latest import io
 
 from ..services.records.read_back import resolve_lora_tags
-from .common import CATEGORY, apply_loras
+from .comfy import CATEGORY, apply_loras
 
 
 class ApplyLoraTags(io.ComfyNode):

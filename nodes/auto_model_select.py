@@ -11,7 +11,7 @@ from ..services.recommend.analysis import PromptAnalysis
 from ..services.recommend.checkpoint import QUALITY_STEPS, SelectionError
 from ..services.recommend.feedback import FeedbackStore
 from ..services.recommend.pipeline import Choices, parse_names, select_checkpoint
-from .common import (
+from .comfy import (
     CATEGORY,
     Analysis,
     Selection,

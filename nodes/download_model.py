@@ -29,7 +29,7 @@ from ..services.online.download_target import (
 )
 from ..services.online.session import CIVITAI_HOSTS, HardenedSession, SettingsError
 from ..services.server.settings import settings_file
-from .common import CATEGORY, Notify, cache_dir, library_signature, server_events
+from .comfy import CATEGORY, Notify, cache_dir, library_signature, server_events
 from .metadata_fetcher import online_settings
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from ..services.library.hashing import HashCache
 from ..services.records.image_file import read_metadata
 from ..services.records.naming import check_relative
 from ..services.records.read_back import explain, lora_tag_text, match_model, read_generation, reproduction_info
-from .common import CATEGORY, GenerationInfo, cache_dir
+from .comfy import CATEGORY, GenerationInfo, cache_dir
 
 # KSampler's own defaults, for values an image does not carry (the explanation lists them).
 DEFAULTS = {"prompt": "", "negative_prompt": "", "seed": 0, "steps": 20, "cfg": 8.0, "sampler": "euler",

@@ -10,7 +10,7 @@ from ..services.recommend.feedback import FeedbackStore
 from ..services.recommend.loras import LoraPlan as Plan
 from ..services.recommend.loras import plan_loras
 from ..services.recommend.pipeline import missing_lines, parse_names
-from .common import (
+from .comfy import (
     CATEGORY,
     Analysis,
     LoraPlan,

@@ -21,7 +21,7 @@ from ..services.online.updates import known_on_civitai, summary_lines
 from ..services.recommend.loras import LoraPlanDict
 from ..services.records.chosen_models import collect_generation_info
 from ..services.server.settings import read_settings, settings_file
-from .common import (
+from .comfy import (
     CATEGORY,
     GenerationInfo,
     LoraPlan,

@@ -5,7 +5,7 @@ from comfy_api.latest import io
 from ..services.recommend.llm import OllamaSettings
 from ..services.recommend.pipeline import analyze_prompt
 from ..services.text.vocabulary import STYLES
-from .common import CATEGORY, Analysis, cache_dir, load_library, pack_settings
+from .comfy import CATEGORY, Analysis, cache_dir, load_library, pack_settings
 
 AUTO = "auto"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from ..services.recommend.feedback import FeedbackError, FeedbackStore
-from .common import CATEGORY, cache_dir, saved_record
+from .comfy import CATEGORY, cache_dir, saved_record
 
 
 class RateGeneration(io.ComfyNode):

@@ -27,7 +27,7 @@ from ..services.records.naming import (
     safe_subfolder,
 )
 from ..services.records.variations import with_variant
-from .common import CATEGORY, GenerationInfo, cache_dir
+from .comfy import CATEGORY, GenerationInfo, cache_dir
 
 NAME_TRIES = 20
 

@@ -17,7 +17,7 @@ from ..services.records.variations import (
     expand,
     explain,
 )
-from .common import CATEGORY, LoraPlan, apply_loras, encode
+from .comfy import CATEGORY, LoraPlan, apply_loras, encode
 
 NEEDS_PLAN = ("Variations: connect model and clip (Auto Model Select's, before the LoRAs) and the LoRA "
               "Recommender's lora_plan to use the MODEL, positive and negative outputs.")

@@ -1,4 +1,4 @@
-"""The web extension's HTTP routes, all under one prefix (common.PREFIX): `library` (the model list, previews,
+"""The web extension's HTTP routes, all under one prefix (comfy.PREFIX): `library` (the model list, previews,
 settings), `metadata` (lookups, updates, duplicates), `download`, `feedback` (ratings), `stats`; `jobs` is the
 one job class of the routes that start long work."""
 

@@ -30,7 +30,7 @@ from ...services.library import base_model as bases
 from ...services.online.download_target import KINDS, DownloadError, DownloadRequest
 from ...services.online.session import HardenedSession, SettingsError
 from ...services.online.suggest import search_candidates, searchable, searchable_names
-from ..common import PREFIX, Notify, editor_only, lookup_request, pack_settings, send_event
+from ..comfy import PREFIX, Notify, editor_only, lookup_request, pack_settings, send_event
 from ..download_model import run_download
 from ..metadata_fetcher import online_settings
 from .jobs import Jobs

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...services.recommend.feedback import FeedbackError, FeedbackStore
-from ..common import PREFIX, cache_dir, editor_only, json_body, saved_record
+from ..comfy import PREFIX, cache_dir, editor_only, json_body, saved_record
 
 
 def register(routes: web.RouteTableDef) -> None:

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from ..common import Notify
+from ..comfy import Notify
 
 log = logging.getLogger(__name__)
 

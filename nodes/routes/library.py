@@ -26,7 +26,7 @@ from ...services.library.model_records import RECORDS_FOLDER, load_record
 from ...services.library.previews import PREVIEWS_FOLDER, preview_image, stored_previews
 from ...services.library.scan import Library
 from ...services.server.settings import DEFAULT_USER, read_settings, settings_file
-from ..common import PREFIX, cache_dir, library_folders, load_library
+from ..comfy import PREFIX, cache_dir, library_folders, load_library
 from .metadata import resolve
 
 log = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ from ...services.online.name_lookup import search_by_name
 from ...services.online.session import OnlineError, OnlineSettings, SettingsError
 from ...services.online.updates import check_updates, known_on_civitai
 from ...services.online.updates import counts as update_counts
-from ..common import PREFIX, Notify, cache_dir, editor_only, load_library, lookup_request, send_event
+from ..comfy import PREFIX, Notify, cache_dir, editor_only, load_library, lookup_request, send_event
 from ..metadata_fetcher import online_settings, preview_level
 from .jobs import Jobs
 

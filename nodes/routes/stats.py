@@ -12,7 +12,7 @@ import logging
 from aiohttp import web
 
 from ...services.library.stats import collect_stats
-from ..common import PREFIX, cache_dir, load_library
+from ..comfy import PREFIX, cache_dir, load_library
 
 log = logging.getLogger(__name__)
 

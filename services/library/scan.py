@@ -225,7 +225,7 @@ class ScanState:
     folder's listing, to skip listing an unchanged one (folder_watch); the last scan per folders and cache, to
     skip reading the index again; the last search's documents by entry, so that after one file changed the
     search index is rebuilt from documents (a tenth of the cost); and the caches whose saved listings it started
-    from. ComfyUI's server holds its own (nodes/common.py); the command line and the tests use PROCESS."""
+    from. ComfyUI's server holds its own (nodes/comfy.py); the command line and the tests use PROCESS."""
 
     def __init__(self) -> None:
         self.watch = FolderWatch(MODEL_SUFFIXES, SIDECAR_SUFFIXES + PREVIEW_SUFFIXES, ENTRY_VERSION)
