@@ -29,7 +29,7 @@ ModelFile = tuple[str, str, str, tuple[str, ...], int]
 # its mtime as it was (git's "racy" index entries): its listing is not trusted until it is older than this.
 RACY_NS = 2_000_000_000
 
-LISTING_FORMAT = 2  # saved listings of another format are listed again
+LISTING_FORMAT = 3  # saved listings of another format are listed again
 
 
 def sidecar_names(path: str, suffixes: tuple[str, ...]) -> frozenset[str]:
@@ -46,18 +46,25 @@ class Listing:
     racy: bool = False
 
     def to_json(self) -> str:
-        return json.dumps([list(self.stamp), list(self.subfolders),
-                           [list(file) for file in self.files], LISTING_FORMAT])
+        """Column by column (paths, names, signatures, sidecar sets by number, sizes): read back with a few
+        whole-list steps, not one per file."""
+        sidecars = sorted({file[3] for file in self.files})
+        number = {combo: i for i, combo in enumerate(sidecars)}
+        columns = [[file[i] for file in self.files] for i in (0, 1, 2)]
+        return json.dumps([list(self.stamp), list(self.subfolders), *columns, [list(c) for c in sidecars],
+                           [number[file[3]] for file in self.files], [file[4] for file in self.files],
+                           LISTING_FORMAT])
 
     @classmethod
     def from_json(cls, text: str) -> Listing | None:
         """A saved listing, or None when it is not one (an older format, a damaged row)."""
         try:
-            stamp, subfolders, files, form = json.loads(text)
+            stamp, subfolders, paths, names, signatures, combos, numbers, sizes, form = json.loads(text)
             if form != LISTING_FORMAT:
                 return None
-            listing = cls((int(stamp[0]), int(stamp[1]), int(stamp[2])), tuple(subfolders),
-                          tuple((p, n, sig, tuple(map(sys.intern, side)), size) for p, n, sig, side, size in files))
+            sidecars = [tuple(map(sys.intern, combo)) for combo in combos]
+            files = tuple(zip(paths, names, signatures, map(sidecars.__getitem__, numbers), sizes, strict=True))
+            listing = cls((int(stamp[0]), int(stamp[1]), int(stamp[2])), tuple(subfolders), files)
             # Our own rows: their shape is checked, and the types of one file's fields (a damaged row fails
             # to parse as JSON); converting 100,000 files' fields would cost a warm start a fifth more.
             if not all(isinstance(f, str) for f in listing.subfolders) or listing.files and not (

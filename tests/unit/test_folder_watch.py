@@ -194,3 +194,18 @@ def test_a_name_in_two_folders_of_a_kind_is_the_first_folder_s_across_rescans(mo
     assert [e.name for e in again.of_kind("loras")] == [e.name for e in scan(folders, cache).of_kind("loras")]
     library.forget_scans()
     assert [e.name for e in scan(folders, cache).of_kind("loras")] == names  # a new process: the same order
+
+
+def test_a_saved_listing_reads_back_as_it_was_and_a_damaged_one_is_listed_again(models_root: Path) -> None:
+    watch = ScanState().watch
+    listing = next(listing for listing in watch.walk(str(models_root / "loras")) if listing.files)
+    again = folder_watch.Listing.from_json(listing.to_json())
+    assert again is not None and (again.stamp, again.subfolders, again.files) == (
+        listing.stamp, listing.subfolders, listing.files)
+    columns = json.loads(listing.to_json())
+    columns[6] = [99] * len(columns[6])  # a sidecar set that is not there
+    assert folder_watch.Listing.from_json(json.dumps(columns)) is None
+    columns = json.loads(listing.to_json())
+    columns[3] = columns[3][:-1]  # one name short
+    assert folder_watch.Listing.from_json(json.dumps(columns)) is None
+    assert folder_watch.Listing.from_json("[[1, 2, 3], [], []]") is None  # an older format
