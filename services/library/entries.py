@@ -160,6 +160,7 @@ for _name in HEAVY:
 
 def file_stem(name: str) -> str:
     """The file name without its last suffix, as Path.stem (without building a Path)."""
-    base = name.rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1]
-    stem, dot, _suffix = base.rpartition(".")
-    return stem if dot and stem else base
+    base = name[name.rfind("/") + 1:]
+    if os.sep != "/":
+        base = base[base.rfind(os.sep) + 1:]
+    return base.rpartition(".")[0] or base

@@ -45,7 +45,7 @@ class IndexCache:
     def load(self) -> dict[str, tuple[str, ModelEntry]]:
         try:
             with self._connect() as db:
-                _upgrade(db)
+                db.execute("DROP TABLE IF EXISTS models")  # the layout before StoredEntry: its rows were read anew
                 rows = db.execute(f"SELECT key, signature, {', '.join(LIGHT)}, heavy, exact FROM entries").fetchall()
         except sqlite3.Error as exc:  # a damaged cache is rebuilt, never fatal
             log.warning("Intelligent Generation: library index unreadable (%s); rebuilding it", exc)
@@ -66,12 +66,11 @@ class IndexCache:
             return
         try:
             with self._connect() as db:
-                rows = [(_blob(key), _storable(signature), *light_values(entry), heavy_text(entry), None)
-                        for key, signature, entry in fresh]
                 try:
-                    db.executemany(INSERT, rows)
-                except UnicodeEncodeError:  # a file name that is not UTF-8: rows checked one by one (rare)
                     db.executemany(INSERT, [_row(_blob(k), _storable(sig), entry) for k, sig, entry in fresh])
+                except UnicodeEncodeError:  # a file name that is not UTF-8: rows checked one by one (rare)
+                    db.executemany(INSERT, [_row(_blob(k), _storable(sig), entry, check=True)
+                                            for k, sig, entry in fresh])
                 db.executemany("DELETE FROM entries WHERE key = ?", [(_blob(key),) for key in removed])
                 db.executemany("DELETE FROM documents WHERE key = ?", [(_blob(key),) for key in removed])
         except sqlite3.Error as exc:
@@ -137,34 +136,23 @@ class IndexCache:
 INSERT = f"INSERT OR REPLACE INTO entries VALUES (?, ?, {', '.join('?' * len(LIGHT))}, ?, ?)"
 
 
-def _row(key: bytes, signature: str, entry: ModelEntry) -> tuple[Any, ...]:
-    """An entry's row. A file name that is not UTF-8 (surrogate escapes) cannot be an SQLite text: its row holds
-    the light fields escaped for show and exactly as JSON in `exact` (which escapes them), read back instead."""
+def _row(key: bytes, signature: str, entry: ModelEntry, check: bool = False) -> tuple[Any, ...]:
+    """An entry's row. A file name that is not UTF-8 (surrogate escapes) cannot be an SQLite text: with `check`,
+    such a row holds the light fields escaped for show and exactly as JSON in `exact` (which escapes them),
+    read back instead."""
     light = light_values(entry)
-    try:
-        for value in light:
-            if isinstance(value, str):
-                value.encode("utf-8")
-    except UnicodeEncodeError:
+    if check and not all(_encodable(v) for v in light if isinstance(v, str)):
         return (key, signature, *(_storable(v) if isinstance(v, str) else v for v in light), heavy_text(entry),
                 json.dumps(light))
     return (key, signature, *light, heavy_text(entry), None)
 
 
-def _upgrade(db: sqlite3.Connection) -> None:
-    """An index of the earlier layout (whole entries as JSON arrays in `models`) moved into `entries` once, so
-    that an upgrade does not read every file again."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'").fetchone():
-        return
-    moved = []
-    for key, signature, text in db.execute("SELECT key, signature, entry FROM models"):
-        try:
-            entry = ModelEntry(*json.loads(text))
-        except (ValueError, TypeError):
-            continue  # read again at the next scan
-        moved.append(_row(key, signature, entry))
-    db.executemany(INSERT, moved)
-    db.execute("DROP TABLE models")
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 FEW = 1000  # fewer wanted documents than this are asked for by key; more, by reading the table

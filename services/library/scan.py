@@ -336,10 +336,8 @@ class _Part:
         """Its rows (ComfyUI name, index key, signature, (kind, lower-case stem), entry), once described."""
         files = self.listing.files
         kind = self.kind
-        # file_stem, written out: a call per file would cost a warm start of 100,000 files a tenth of a second
-        self.rows = [(name, key, file[2], (kind, (base.rpartition(".")[0] or base).lower()), entry)
-                     for file, key, entry in zip(files, self.keys, self.entries, strict=True)
-                     for name in (file[1],) for base in (name[name.rfind("/") + 1:],)]
+        self.rows = [(file[1], key, file[2], (kind, file_stem(file[1]).lower()), entry)
+                     for file, key, entry in zip(files, self.keys, self.entries, strict=True)]
         self.current = {key: (signature, entry) for _name, key, signature, _stem, entry in self.rows}
         if self.kind == "loras":
             self.loras = {id(entry): (key, signature) for _name, key, signature, _stem, entry in self.rows}

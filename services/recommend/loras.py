@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
+from functools import lru_cache
 from typing import Any, TypedDict, cast
 
 from ..library.entries import KIND_WORDS, ModelEntry
@@ -128,7 +129,7 @@ def fights_style(entry: ModelEntry, style: str) -> bool:
     return lean != style and entry.styles[lean] >= STRONG_LEAN and not entry.styles.get(style)
 
 
-def _searched(library: Library, keys: PromptKeys, min_score: float = 0.0) -> tuple[Any, list[Any], dict[str, float],
+def _searched(library: Library, keys: PromptKeys, min_score: float = 0.0) -> tuple[Any, Any, dict[str, float],
                                                                                   list[Any]]:
     """The library's search index, its documents, the prompt's query and the hits (library/search.py)."""
     index, documents = library.lora_search
@@ -221,14 +222,16 @@ def _versions_of_characters(found: list[tuple[Match, bool]], met: list[set[str]]
     return out
 
 
-_KIND_TERMS = frozenset(terms(" ".join(sorted(KIND_WORDS))))
+@lru_cache(maxsize=1)
+def _kind_terms() -> frozenset[str]:
+    return frozenset(terms(" ".join(sorted(KIND_WORDS))))  # stemmed: not at import time
 
 
 def named_in_full(hit: Any, document: Any) -> bool:
     """The prompt writes every word of its title (two or more, besides the words for what kind of LoRA it is):
     "castle gate under a night siege" names "Castle Siege XL". Asked for by name, it is no accident of a shared
     word, however strongly another LoRA matches the rest of the prompt (the relative floor does not apply)."""
-    own = {t for t in document.fields.get("title", ()) if PHRASE_JOIN not in t} - _KIND_TERMS
+    own = {t for t in document.fields.get("title", ()) if PHRASE_JOIN not in t} - _kind_terms()
     return len(own) >= 2 and own <= hit.matched.keys()
 
 

@@ -235,26 +235,28 @@ def test_a_damaged_stored_entry_keeps_its_file_and_says_so(models_root: Path, tm
     assert "damaged" in cat.problems[0] and "Refresh" in cat.problems[0]
 
 
-def test_an_index_of_the_earlier_layout_is_moved_without_reading_a_file(models_root: Path, tmp_path: Path,
-                                                                      counted: list[str]) -> None:
-    """Before the light columns, a row held the whole entry as one JSON array (table `models`): an upgrade moves
-    those rows rather than reading 100,000 files again."""
+def test_an_index_of_the_earlier_layout_is_dropped_and_read_anew(models_root: Path, tmp_path: Path,
+                                                                  counted: list[str]) -> None:
+    """Before the light columns, a row held the whole entry as one JSON array (table `models`). Its rows carry
+    an older ENTRY_VERSION, so they could not be used: the table is dropped (its space freed) and the files
+    read again, once."""
     import sqlite3
 
     cache = tmp_path / "cache"
     first = scan(folders_under(models_root), cache)
     with sqlite3.connect(cache / "library.sqlite") as db:
-        rows = db.execute("SELECT key, signature FROM entries").fetchall()
-        by_path = {e.path: e for e in first.entries}
         db.execute("CREATE TABLE models (key BLOB PRIMARY KEY, signature TEXT, entry TEXT)")
-        db.executemany("INSERT INTO models VALUES (?, ?, ?)",
-                       [(key, signature, json.dumps(entry_values(by_path[key.decode().split("\0", 1)[1]])))
-                        for key, signature in rows])
+        db.executemany("INSERT INTO models VALUES (?, ?, ?)", [(e.path.encode(), "v23|old", json.dumps(entry_values(e)))
+                                                                for e in first.entries])
         db.execute("DELETE FROM entries")
     counted.clear()
     library.forget_scans()
     again = scan(folders_under(models_root), cache)
-    assert counted == []
+    assert len(counted) == len(first.entries)
     assert [e.to_dict() for e in again.entries] == [e.to_dict() for e in first.entries]
     with sqlite3.connect(cache / "library.sqlite") as db:
         assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'models'").fetchone()
+    counted.clear()
+    library.forget_scans()
+    scan(folders_under(models_root), cache)
+    assert counted == []  # and once only
